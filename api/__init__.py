@@ -1,0 +1,5 @@
+"""The Conduit Flask application."""
+
+from api.app import create_app
+
+__all__ = ["create_app"]

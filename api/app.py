@@ -1,0 +1,86 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from flask_cors import CORS
+
+from api import auth, errors
+from api.extensions import API_PREFIX, Api
+from api.json import JSONProvider
+from api.passwords import Passwords
+from api.resources import BLUEPRINTS
+from api.settings import INSTANCE_DIR, Settings
+from db.session import Database
+
+API_VERSION = "1.1.0"
+API_DESCRIPTION = (
+    "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
+    "articles with tags, favorites, comments and a personal feed.\n\n"
+    "Authenticate with the header `Authorization: Token <jwt>`; the token comes from "
+    "`CreateUser` or `Login`. Every error has the body `{\"errors\": {\"body\": [...]}}`."
+)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; the engine is made here so each gunicorn worker owns its pool."""
+    settings = settings or Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.json = JSONProvider(app)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        API_TITLE="Conduit API",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": API_DESCRIPTION,
+                "license": {"name": "MIT License", "url": "https://opensource.org/licenses/MIT"},
+            },
+            "servers": [{"url": API_PREFIX, "description": "This server"}],
+            "components": {
+                "securitySchemes": {
+                    "Token": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "`Token <jwt>`, the token from `CreateUser` or `Login`.",
+                    }
+                }
+            },
+        },
+    )
+    app.extensions["conduit_settings"] = settings
+
+    database = Database(settings.database_url, echo=settings.sql_echo)
+    app.extensions["conduit_db"] = database
+    app.teardown_appcontext(database.remove)
+    app.extensions["conduit_passwords"] = Passwords(settings)
+
+    auth.configure(app, settings)
+    CORS(
+        app,
+        resources={f"{API_PREFIX}/*": {"origins": settings.allowed_origins}},
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        max_age=600,
+    )
+
+    @app.after_request
+    def _no_body_no_type(response: Response) -> Response:
+        if response.status_code in (204, 304):
+            response.headers.pop("Content-Type", None)
+        return response
+
+    api = Api(app)
+    errors.register(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    return app

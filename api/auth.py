@@ -1,0 +1,84 @@
+"""`Authorization: Token <jwt>`: issuing, verifying, and the current user."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    get_current_user,
+    verify_jwt_in_request,
+)
+
+from api.errors import error_response
+from api.settings import Settings
+from db.models import User
+
+MISSING = "missing authorization token"
+INVALID = "invalid or expired authorization token"
+CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit"'}
+
+jwt = JWTManager()
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        JWT_SECRET_KEY=settings.jwt_secret_key,
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_HEADER_NAME="Authorization",
+        JWT_HEADER_TYPE="Token",
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        JWT_IDENTITY_CLAIM="sub",
+    )
+    jwt.init_app(app)
+
+
+def _missing(_reason: str) -> Response:
+    return error_response(401, [MISSING], CHALLENGE)
+
+
+def _invalid(*_args: Any) -> Response:
+    return error_response(401, [INVALID], CHALLENGE)
+
+
+jwt.unauthorized_loader(_missing)
+jwt.invalid_token_loader(_invalid)
+jwt.expired_token_loader(_invalid)
+jwt.revoked_token_loader(_invalid)
+jwt.needs_fresh_token_loader(_invalid)
+jwt.token_verification_failed_loader(_invalid)
+jwt.user_lookup_error_loader(_invalid)
+
+
+@jwt.user_lookup_loader
+def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
+    from api.extensions import db_session
+
+    try:
+        user_id = int(payload["sub"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return db_session().get(User, user_id)
+
+
+def token_for(user: User) -> str:
+    return create_access_token(identity=str(user.id))
+
+
+def require_user() -> User:
+    """The authenticated user; 401 (via the loaders) when there is none."""
+    verify_jwt_in_request()
+    user: User = get_current_user()
+    return user
+
+
+def optional_user() -> User | None:
+    """The viewer if a token is presented; a presented but bad token is still a 401."""
+    if "Authorization" not in request.headers:
+        return None
+    return require_user()

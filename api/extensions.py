@@ -1,0 +1,146 @@
+"""The seam: project subclasses of flask-smorest's Api, Blueprint and argument parser.
+
+Auth documentation (security, 401), error responses and request parsing rules live
+here once, so resources only declare what is specific to them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import flask_smorest
+import orjson
+from flask import current_app, g
+from flask_smorest.spec.plugins import FlaskPlugin
+from sqlalchemy.orm import Session
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, abort
+
+from api.auth import optional_user, require_user
+from api.errors import handle_http_exception
+from db.models import User
+from db.session import Database
+from schemas.errors import GenericErrorModel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+API_PREFIX = "/api"
+TOKEN_SECURITY = [{"Token": []}]
+OPTIONAL_TOKEN_SECURITY = [{}, {"Token": []}]
+
+# Reusable error responses, named as upstream names them where it does.
+ERROR_RESPONSES = {
+    401: ("Unauthorized", "Missing, malformed, expired or revoked token"),
+    403: ("Forbidden", "The resource belongs to another user"),
+    404: ("NotFound", "No such resource"),
+    422: ("GenericError", "Validation failed; the messages say why"),
+}
+
+
+def database() -> Database:
+    return cast(Database, current_app.extensions["conduit_db"])
+
+
+def db_session() -> Session:
+    return database().session()
+
+
+def current_user() -> User:
+    """The authenticated user of a view decorated with `auth_required`."""
+    return cast(User, g.user)
+
+
+def viewer() -> User | None:
+    """The viewer of a view decorated with `auth_optional`, if a token was presented."""
+    return cast("User | None", g.get("user"))
+
+
+class Parser(FlaskParser):  # type: ignore[misc]
+    """JSON bodies only (else 415); malformed JSON is a validation failure (422) like any other."""
+
+    DEFAULT_VALIDATION_STATUS = 422
+
+    def _raw_load_json(self, req: Any) -> Any:
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
+        if not req.is_json:
+            abort(415, messages={"json": ["request body must be application/json"]})
+        # orjson bounds nesting depth, where the standard library would recurse until it fails.
+        return orjson.loads(body)
+
+    def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        abort(422, messages={"json": ["request body is not valid JSON"]})
+
+
+class PrefixedFlaskPlugin(FlaskPlugin):  # type: ignore[misc]
+    """Document paths relative to the `/api` server URL, as the upstream spec does."""
+
+    def path_helper(self, rule: Any, operations: Any, parameters: Any, **kwargs: Any) -> str:
+        path = cast(str, super().path_helper(rule, operations, parameters, **kwargs))
+        return path.removeprefix(API_PREFIX) or "/"
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    ERROR_SCHEMA = GenericErrorModel
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("spec_kwargs", {})["flask_plugin"] = PrefixedFlaskPlugin()
+        super().__init__(*args, **kwargs)
+
+    def _register_responses(self) -> None:
+        for name, description in ERROR_RESPONSES.values():
+            self.spec.components.response(
+                name,
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": "GenericErrorModel"}},
+                },
+                lazy=True,
+            )
+
+    def handle_http_exception(self, error: Any) -> Any:
+        return handle_http_exception(error)
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = Parser()
+
+    def errors(self, *codes: int) -> Callable[[F], F]:
+        """Document error responses by status code, with the shared error schema."""
+
+        def decorator(func: F) -> F:
+            for code in codes:
+                func = self.alt_response(code, response=ERROR_RESPONSES[code][0])(func)
+            return func
+
+        return decorator
+
+    def auth_required(self, func: F) -> F:
+        """A valid token is required; the user is then `current_user()`."""
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.user = require_user()
+            return func(*args, **kwargs)
+
+        documented = self.doc(security=TOKEN_SECURITY)(wrapper)
+        return cast(F, self.errors(401)(documented))
+
+    def auth_optional(self, func: F) -> F:
+        """A token may be presented (and is then checked); the user is then `viewer()`."""
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.user = optional_user()
+            return func(*args, **kwargs)
+
+        documented = self.doc(security=OPTIONAL_TOKEN_SECURITY)(wrapper)
+        return cast(F, self.errors(401)(documented))
+
+    def public(self, func: F) -> F:
+        """No token needed, and one presented is ignored."""
+        return cast(F, self.doc(security=[])(func))

@@ -1,0 +1,203 @@
+"""Articles, the feed and favorites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import delete, select
+
+from api.extensions import Blueprint, current_user, db_session, viewer
+from db import queries, writes
+from db.models import Article
+from schemas.articles import (
+    ArticlesQuery,
+    MultipleArticlesResponse,
+    NewArticleRequest,
+    Page,
+    SingleArticleResponse,
+    UpdateArticleRequest,
+)
+
+blp = Blueprint("Articles", __name__, description="Articles and the personal feed")
+favorites_blp = Blueprint("Favorites", __name__, description="Favorite articles")
+
+SLUG = [{"in": "path", "name": "slug", "description": "Slug of the article", "example": "how-to-train-your-dragon"}]
+NEW_ARTICLE_EXAMPLE = {
+    "article": {
+        "title": "How to train your dragon",
+        "description": "Ever wonder how?",
+        "body": "You have to believe",
+        "tagList": ["reactjs", "angularjs", "dragons"],
+    }
+}
+
+
+def article_response(slug: str, viewer_id: int | None) -> dict[str, Any]:
+    view = queries.article(db_session(), slug, viewer_id)
+    if view is None:
+        abort(404, message="article not found")
+    return {"article": view}
+
+
+def article_id_or_404(slug: str) -> int:
+    article_id = db_session().scalar(select(Article.id).where(Article.slug == slug))
+    if article_id is None:
+        abort(404, message="article not found")
+    return article_id
+
+
+def _own_article_or_error(slug: str) -> Article:
+    article = db_session().scalars(select(Article).where(Article.slug == slug)).first()
+    if article is None:
+        abort(404, message="article not found")
+    if article.author_id != current_user().id:
+        abort(403, message="only the author may change this article")
+    return article
+
+
+def _articles_page(views: list[queries.ArticleView], total: int) -> dict[str, Any]:
+    return {"articles": views, "articles_count": total}
+
+
+@blp.route("/articles")
+class Articles(MethodView):
+    @blp.auth_optional
+    @blp.arguments(ArticlesQuery(), location="query")
+    @blp.response(200, MultipleArticlesResponse)
+    @blp.doc(operationId="GetArticles")
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Get recent articles globally
+
+        Newest first. Filter by `tag`, `author` and `favorited` (combinable); page with
+        `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
+        """
+        me = viewer()
+        filters = queries.ArticleFilters(args.get("tag"), args.get("author"), args.get("favorited"))
+        views, total = queries.articles(
+            db_session(), filters, me.id if me else None, args["limit"], args["offset"]
+        )
+        return _articles_page(views, total)
+
+    @blp.auth_required
+    @blp.arguments(NewArticleRequest(), example=NEW_ARTICLE_EXAMPLE)
+    @blp.response(201, SingleArticleResponse)
+    @blp.doc(operationId="CreateArticle")
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Create an article
+
+        The slug derives from the title (with a numeric suffix when taken); tags are
+        de-duplicated and returned sorted.
+        """
+        data = payload["article"]
+        me = current_user()
+        session = db_session()
+        article = Article(
+            title=data["title"], description=data["description"], body=data["body"], author_id=me.id
+        )
+        writes.assign_slug(session, article)
+        writes.set_tags(session, article, data.get("tag_list", []))
+        session.commit()
+        return article_response(article.slug, me.id)
+
+
+@blp.route("/articles/feed")
+class Feed(MethodView):
+    @blp.auth_required
+    @blp.arguments(Page(), location="query")
+    @blp.response(200, MultipleArticlesResponse)
+    @blp.doc(operationId="GetArticlesFeed")
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Get recent articles from users you follow
+
+        Newest first, paged like the global list.
+        """
+        views, total = queries.feed(db_session(), current_user().id, args["limit"], args["offset"])
+        return _articles_page(views, total)
+
+
+@blp.route("/articles/<slug>", parameters=SLUG)
+class ArticleBySlug(MethodView):
+    @blp.auth_optional
+    @blp.response(200, SingleArticleResponse)
+    @blp.errors(404)
+    @blp.doc(operationId="GetArticle")
+    def get(self, slug: str) -> dict[str, Any]:
+        """Get an article
+
+        With its body; `favorited` and `following` are computed when a token is given.
+        """
+        me = viewer()
+        return article_response(slug, me.id if me else None)
+
+    @blp.auth_required
+    @blp.arguments(UpdateArticleRequest(), example={"article": {"title": "Did you train your dragon?"}})
+    @blp.response(200, SingleArticleResponse)
+    @blp.errors(403, 404)
+    @blp.doc(operationId="UpdateArticle")
+    def put(self, payload: dict[str, Any], slug: str) -> dict[str, Any]:
+        """Update an article
+
+        Only the author may. A new title gives a new slug; `tagList`, when sent, replaces the tags.
+        """
+        changes = payload["article"]
+        session = db_session()
+        article = _own_article_or_error(slug)
+        for field in ("description", "body"):
+            if field in changes:
+                setattr(article, field, changes[field])
+        if "title" in changes and changes["title"] != article.title:
+            article.title = changes["title"]
+            writes.assign_slug(session, article)
+        if "tag_list" in changes:
+            writes.set_tags(session, article, changes["tag_list"])
+        writes.touch(article)
+        session.commit()
+        return article_response(article.slug, current_user().id)
+
+    @blp.auth_required
+    @blp.response(204)
+    @blp.errors(403, 404)
+    @blp.doc(operationId="DeleteArticle")
+    def delete(self, slug: str) -> None:
+        """Delete an article
+
+        Only the author may; its comments, tags links and favorites go with it.
+        """
+        session = db_session()
+        article = _own_article_or_error(slug)
+        # The database cascades to comments, tag links and favorites.
+        session.execute(delete(Article).where(Article.id == article.id))
+        session.commit()
+
+
+@favorites_blp.route("/articles/<slug>/favorite", parameters=SLUG)
+class Favorite(MethodView):
+    @favorites_blp.auth_required
+    @favorites_blp.response(200, SingleArticleResponse)
+    @favorites_blp.errors(404)
+    @favorites_blp.doc(operationId="CreateArticleFavorite")
+    def post(self, slug: str) -> dict[str, Any]:
+        """Favorite an article
+
+        Idempotent: favoriting twice counts once.
+        """
+        me = current_user()
+        writes.favorite(db_session(), me.id, article_id_or_404(slug))
+        db_session().commit()
+        return article_response(slug, me.id)
+
+    @favorites_blp.auth_required
+    @favorites_blp.response(200, SingleArticleResponse)
+    @favorites_blp.errors(404)
+    @favorites_blp.doc(operationId="DeleteArticleFavorite")
+    def delete(self, slug: str) -> dict[str, Any]:
+        """Unfavorite an article
+
+        Idempotent: unfavoriting an article you have not favorited is not an error.
+        """
+        me = current_user()
+        writes.unfavorite(db_session(), me.id, article_id_or_404(slug))
+        db_session().commit()
+        return article_response(slug, me.id)

@@ -1,0 +1,81 @@
+"""Comments on articles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import delete, select
+
+from api.extensions import Blueprint, current_user, db_session, viewer
+from api.resources.articles import SLUG, article_id_or_404
+from db import queries
+from db.models import Comment
+from schemas.comments import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
+
+blp = Blueprint("Comments", __name__, description="Comments on articles")
+
+COMMENT_ID = {"in": "path", "name": "id", "description": "ID of the comment", "example": 1}
+
+
+@blp.route("/articles/<slug>/comments", parameters=SLUG)
+class Comments(MethodView):
+    @blp.auth_optional
+    @blp.response(200, MultipleCommentsResponse)
+    @blp.errors(404)
+    @blp.doc(operationId="GetArticleComments")
+    def get(self, slug: str) -> dict[str, Any]:
+        """Get comments for an article
+
+        Newest first; `following` is computed for the viewer when a token is given.
+        """
+        me = viewer()
+        article_id = article_id_or_404(slug)
+        return {"comments": queries.comments(db_session(), article_id, me.id if me else None)}
+
+    @blp.auth_required
+    @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})
+    @blp.response(200, SingleCommentResponse)
+    @blp.errors(404)
+    @blp.doc(operationId="CreateArticleComment")
+    def post(self, payload: dict[str, Any], slug: str) -> dict[str, Any]:
+        """Create a comment for an article
+
+        Any signed-in user may comment on any article.
+        """
+        me = current_user()
+        session = db_session()
+        comment = Comment(
+            body=payload["comment"]["body"], article_id=article_id_or_404(slug), author_id=me.id
+        )
+        session.add(comment)
+        session.commit()
+        return {"comment": queries.comment(session, comment.id, me.id)}
+
+
+@blp.route(
+    "/articles/<slug>/comments/<int(min=1, max=2147483647):id>",
+    parameters=[*SLUG, COMMENT_ID],
+)
+class CommentById(MethodView):
+    @blp.auth_required
+    @blp.response(204)
+    @blp.errors(403, 404)
+    @blp.doc(operationId="DeleteArticleComment")
+    def delete(self, slug: str, id: int) -> None:
+        """Delete a comment for an article
+
+        Only the comment's author may. A comment of another article is a 404.
+        """
+        session = db_session()
+        article_id = article_id_or_404(slug)
+        author_id = session.scalar(
+            select(Comment.author_id).where(Comment.id == id, Comment.article_id == article_id)
+        )
+        if author_id is None:
+            abort(404, message="comment not found")
+        if author_id != current_user().id:
+            abort(403, message="only the author may delete this comment")
+        session.execute(delete(Comment).where(Comment.id == id))
+        session.commit()

@@ -1,0 +1,83 @@
+"""Profiles and follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import select
+
+from api.extensions import Blueprint, current_user, db_session, viewer
+from db import queries, writes
+from db.models import User
+from schemas.profiles import ProfileResponse
+
+blp = Blueprint("Profile", __name__, description="Profiles and follows")
+
+USERNAME = {"description": "Username of the profile", "example": "jake"}
+
+
+def _profile_or_404(username: str, viewer_id: int | None) -> dict[str, Any]:
+    profile = queries.profile(db_session(), username, viewer_id)
+    if profile is None:
+        abort(404, message="profile not found")
+    return {"profile": profile}
+
+
+def _user_id_or_404(username: str) -> int:
+    user_id = db_session().scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        abort(404, message="profile not found")
+    return user_id
+
+
+@blp.route("/profiles/<username>", parameters=[{"in": "path", "name": "username", **USERNAME}])
+class ProfileByUsername(MethodView):
+    @blp.auth_optional
+    @blp.response(200, ProfileResponse)
+    @blp.errors(404)
+    @blp.doc(operationId="GetProfileByUsername")
+    def get(self, username: str) -> dict[str, Any]:
+        """Get a profile
+
+        A user's public profile; `following` is computed for the viewer when a token is given.
+        """
+        me = viewer()
+        return _profile_or_404(username, me.id if me else None)
+
+
+@blp.route(
+    "/profiles/<username>/follow", parameters=[{"in": "path", "name": "username", **USERNAME}]
+)
+class Follow(MethodView):
+    @blp.auth_required
+    @blp.response(200, ProfileResponse)
+    @blp.errors(404, 422)
+    @blp.doc(operationId="FollowUserByUsername")
+    def post(self, username: str) -> dict[str, Any]:
+        """Follow a user
+
+        Idempotent: following twice is the same as once. Following yourself is a 422.
+        """
+        me = current_user()
+        target_id = _user_id_or_404(username)
+        if target_id == me.id:
+            abort(422, message="you cannot follow yourself")
+        writes.follow(db_session(), me.id, target_id)
+        db_session().commit()
+        return _profile_or_404(username, me.id)
+
+    @blp.auth_required
+    @blp.response(200, ProfileResponse)
+    @blp.errors(404)
+    @blp.doc(operationId="UnfollowUserByUsername")
+    def delete(self, username: str) -> dict[str, Any]:
+        """Unfollow a user
+
+        Idempotent: unfollowing someone you do not follow is not an error.
+        """
+        me = current_user()
+        writes.unfollow(db_session(), me.id, _user_id_or_404(username))
+        db_session().commit()
+        return _profile_or_404(username, me.id)

@@ -1,0 +1,145 @@
+"""Registration, login and the current user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import or_, select
+
+from api.auth import token_for
+from api.extensions import Blueprint, current_user, db_session
+from api.passwords import Passwords
+from db.models import User
+from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
+
+blp = Blueprint("User and Authentication", __name__, description="Registration, login, current user")
+
+BAD_CREDENTIALS = "email or password is invalid"
+
+
+def _passwords() -> Passwords:
+    passwords: Passwords = current_app.extensions["conduit_passwords"]
+    return passwords
+
+
+def _user_response(user: User) -> dict[str, Any]:
+    return {
+        "user": {
+            "email": user.email,
+            "token": token_for(user),
+            "username": user.username,
+            "bio": user.bio,
+            "image": user.image,
+        }
+    }
+
+
+def _ensure_available(username: str | None, email: str | None, except_id: int = 0) -> None:
+    """Name every taken field at once; the unique constraints still decide races."""
+    clauses = []
+    if username is not None:
+        clauses.append(User.username == username)
+    if email is not None:
+        clauses.append(User.email == email)
+    if not clauses:
+        return
+    taken = db_session().execute(
+        select(User.username, User.email).where(or_(*clauses), User.id != except_id)
+    ).all()
+    messages = []
+    if username is not None and any(row.username == username for row in taken):
+        messages.append("username has already been taken")
+    if email is not None and any(row.email == email for row in taken):
+        messages.append("email has already been taken")
+    if messages:
+        abort(422, messages=messages)
+
+
+@blp.route("/users/login")
+class Login(MethodView):
+    @blp.public
+    @blp.arguments(LoginUserRequest, example={"user": {"email": "jake@jake.jake", "password": "jakejake"}})
+    @blp.response(200, UserResponse)
+    @blp.errors(401)
+    @blp.doc(operationId="Login")
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Existing user login
+
+        Exchange email and password for the user and a token. An unknown email and a
+        wrong password get the same answer, in comparable time.
+        """
+        creds = payload["user"]
+        user = db_session().scalars(select(User).where(User.email == creds["email"])).first()
+        if not _passwords().verify(user.password_hash if user else None, creds["password"]):
+            abort(401, message=BAD_CREDENTIALS)
+        assert user is not None
+        return _user_response(user)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.public
+    @blp.arguments(
+        NewUserRequest,
+        example={"user": {"username": "jake", "email": "jake@jake.jake", "password": "jakejake"}},
+    )
+    @blp.response(201, UserResponse)
+    @blp.doc(operationId="CreateUser")
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Register a new user
+
+        Create an account and return it with a token. A taken username or email is a 422.
+        """
+        data = payload["user"]
+        _ensure_available(data["username"], data["email"])
+        user = User(
+            username=data["username"],
+            email=data["email"],
+            password_hash=_passwords().hash(data["password"]),
+            bio="",
+            image="",
+        )
+        session = db_session()
+        session.add(user)
+        session.commit()
+        return _user_response(user)
+
+
+@blp.route("/user")
+class CurrentUser(MethodView):
+    @blp.auth_required
+    @blp.response(200, UserResponse)
+    @blp.doc(operationId="GetCurrentUser")
+    def get(self) -> dict[str, Any]:
+        """Get current user
+
+        The user the token belongs to, with a fresh token.
+        """
+        return _user_response(current_user())
+
+    @blp.auth_required
+    @blp.arguments(UpdateUserRequest, example={"user": {"bio": "I like to skateboard"}})
+    @blp.response(200, UserResponse)
+    @blp.doc(operationId="UpdateCurrentUser")
+    def put(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Update current user
+
+        Change any of email, username, password, bio and image. `null` or empty
+        bio/image clear them; an empty password leaves the password unchanged.
+        """
+        user = current_user()
+        changes = payload["user"]
+        _ensure_available(changes.get("username"), changes.get("email"), except_id=user.id)
+        for field in ("email", "username"):
+            if field in changes:
+                setattr(user, field, changes[field])
+        for field in ("bio", "image"):
+            if field in changes:
+                setattr(user, field, changes[field] or "")
+        if "password" in changes:
+            user.password_hash = _passwords().hash(changes["password"])
+        db_session().commit()
+        return _user_response(user)

@@ -1,0 +1,92 @@
+"""Typed settings, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    """Every knob the service has; environment variables use the same names, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'conduit.db'}"
+    jwt_secret_key: str = ""
+    access_token_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_content_length: int = Field(default=1024 * 1024, ge=1024)
+    sql_echo: bool = False
+    # argon2id cost, at or above OWASP's minimum (m=19 MiB, t=2, p=1)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg3_driver(cls, value: str) -> str:
+        # Heroku-style URLs name no driver; we only ship psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _secret_strength(self) -> Settings:
+        if self.app_env == "production":
+            if len(self.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"JWT_SECRET_KEY must be set to at least {MIN_SECRET_BYTES} bytes in production"
+                )
+        elif not self.jwt_secret_key:
+            self.jwt_secret_key = _development_secret()
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def allowed_origins(self) -> list[str] | str:
+        """Explicit allowlist; any origin only outside production when none is configured."""
+        if self.cors_origins:
+            return self.cors_origins
+        return [] if self.app_env == "production" else "*"
+
+
+def _development_secret() -> str:
+    """A random key kept in instance/: stable across restarts and gunicorn workers."""
+    path = INSTANCE_DIR / "dev-jwt-secret"
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    if not path.exists():
+        # Write then hard-link: atomic, so racing workers all end up with one key.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
+    log.warning("JWT_SECRET_KEY is not set: using the development key in %s", path)
+    return path.read_text().strip()

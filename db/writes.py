@@ -1,0 +1,104 @@
+"""Write operations. Callers commit; constraint violations surface as IntegrityError."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.models import SLUG_MAX, Article, Tag, article_tags, favorites, follows, utcnow
+
+SLUG_ATTEMPTS = 5
+
+
+def _insert_ignore(session: Session, table: object) -> object:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's backend: idempotent under races."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+
+
+def follow(session: Session, follower_id: int, followed_id: int) -> None:
+    stmt = _insert_ignore(session, follows)
+    session.execute(stmt.values(follower_id=follower_id, followed_id=followed_id))  # type: ignore[attr-defined]
+
+
+def unfollow(session: Session, follower_id: int, followed_id: int) -> None:
+    session.execute(
+        delete(follows).where(
+            follows.c.follower_id == follower_id, follows.c.followed_id == followed_id
+        )
+    )
+
+
+def favorite(session: Session, user_id: int, article_id: int) -> None:
+    stmt = _insert_ignore(session, favorites)
+    session.execute(stmt.values(user_id=user_id, article_id=article_id))  # type: ignore[attr-defined]
+
+
+def unfavorite(session: Session, user_id: int, article_id: int) -> None:
+    session.execute(
+        delete(favorites).where(favorites.c.user_id == user_id, favorites.c.article_id == article_id)
+    )
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    slug = slug[: SLUG_MAX - 16].rstrip("-") or "article"
+    # `/articles/feed` is a route of its own.
+    return "feed-article" if slug == "feed" else slug
+
+
+def _free_slug(session: Session, base: str, article_id: int | None) -> str:
+    pattern = re.compile(rf"^{re.escape(base)}(?:-(\d+))?$")
+    taken = session.scalars(
+        select(Article.slug).where(
+            Article.slug.like(f"{base}%"), Article.id != (article_id or 0)
+        )
+    )
+    suffixes = [int(m.group(1) or 1) for s in taken if (m := pattern.match(s))]
+    return base if not suffixes else f"{base}-{max(suffixes) + 1}"
+
+
+def assign_slug(session: Session, article: Article) -> None:
+    """Give the article a slug from its title, unique even when creates race."""
+    base = slugify(article.title)
+    for attempt in range(SLUG_ATTEMPTS):
+        slug = _free_slug(session, base, article.id)
+        if attempt == SLUG_ATTEMPTS - 1:
+            slug = f"{base}-{secrets.token_hex(4)}"
+        try:
+            with session.begin_nested():
+                article.slug = slug
+                session.add(article)
+                session.flush()
+            return
+        except IntegrityError as exc:
+            if "slug" not in str(exc.orig):
+                raise
+    raise RuntimeError("could not allocate a slug")  # pragma: no cover
+
+
+def set_tags(session: Session, article: Article, names: Iterable[str]) -> None:
+    """Replace the article's tags; new tags are created race-free."""
+    wanted = sorted(set(names))
+    session.execute(delete(article_tags).where(article_tags.c.article_id == article.id))
+    if not wanted:
+        return
+    stmt = _insert_ignore(session, Tag)
+    session.execute(stmt, [{"name": n} for n in wanted])  # type: ignore[arg-type]
+    tag_ids = session.scalars(select(Tag.id).where(Tag.name.in_(wanted)))
+    session.execute(
+        article_tags.insert(), [{"article_id": article.id, "tag_id": t} for t in tag_ids]
+    )
+
+
+def touch(article: Article) -> None:
+    article.updated_at = utcnow()

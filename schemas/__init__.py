@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the single source of validation, serialization and the spec."""

@@ -1,0 +1,39 @@
+"""Comments on articles."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+
+from db.models import Comment as CommentModel
+from schemas.base import Schema, Text, Timestamp, length
+from schemas.profiles import Profile
+
+COMMENT_MAX = 20_000
+
+
+class NewComment(Schema):
+    body = Text(required=True, validate=length(COMMENT_MAX), metadata={"example": "His name was my name too."})
+
+
+class NewCommentRequest(Schema):
+    comment = fields.Nested(NewComment, required=True)
+
+
+class Comment(SQLAlchemySchema):
+    class Meta:
+        model = CommentModel
+
+    id = auto_field(required=True, metadata={"example": 1})
+    created_at = Timestamp(required=True, data_key="createdAt")
+    updated_at = Timestamp(required=True, data_key="updatedAt")
+    body = auto_field(required=True, metadata={"example": "It takes a Jacobian"})
+    author = fields.Nested(Profile, required=True)
+
+
+class SingleCommentResponse(Schema):
+    comment = fields.Nested(Comment, required=True)
+
+
+class MultipleCommentsResponse(Schema):
+    comments = fields.List(fields.Nested(Comment), required=True)

@@ -1,0 +1,124 @@
+"""Users: registration, login, the current user and updates to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+
+from db.models import EMAIL_MAX, USERNAME_MAX, User as UserModel
+from schemas.base import Line, Schema, Text, length
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+IMAGE_MAX = 2048
+BIO_MAX = 5000
+USERNAME_PATTERN = validate.Regexp(
+    r"^\w[\w.-]*$", error="may only contain letters, digits, '_', '-' and '.'"
+)
+
+
+class Email(fields.Email):
+    """Emails are compared case-insensitively, so they are stored lower-cased."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        email: str = super()._deserialize(value, attr, data, **kwargs)
+        return email.lower()
+
+
+def _username(required: bool) -> Line:
+    return Line(
+        required=required,
+        validate=[length(USERNAME_MAX), USERNAME_PATTERN],
+        metadata={"example": "jake"},
+    )
+
+
+def _email(required: bool) -> Email:
+    return Email(
+        required=required, validate=length(EMAIL_MAX), metadata={"example": "jake@jake.jake"}
+    )
+
+
+def _password(required: bool) -> fields.String:
+    return fields.String(
+        required=required,
+        load_only=True,
+        validate=length(PASSWORD_MAX, PASSWORD_MIN),
+        metadata={"format": "password", "example": "jakejake"},
+    )
+
+
+class LoginUser(Schema):
+    email = _email(True)
+    password = fields.String(
+        required=True, validate=length(PASSWORD_MAX), metadata={"format": "password"}
+    )
+
+
+class LoginUserRequest(Schema):
+    user = fields.Nested(LoginUser, required=True)
+
+
+class NewUser(Schema):
+    username = _username(True)
+    email = _email(True)
+    password = _password(True)
+
+
+class NewUserRequest(Schema):
+    user = fields.Nested(NewUser, required=True)
+
+
+class UpdateUser(Schema):
+    """Any subset of the fields; `null` bio/image clear them, an empty password changes nothing."""
+
+    email = _email(False)
+    username = _username(False)
+    password = _password(False)
+    bio = Text(allow_none=True, validate=length(BIO_MAX, 0))
+    image = fields.Url(
+        allow_none=True,
+        schemes={"http", "https"},
+        validate=length(IMAGE_MAX),
+        metadata={"example": "https://i.stack.imgur.com/xHWG8.jpg"},
+    )
+
+    @ma.pre_load
+    def _drop_empty(self, data: Any, **_kwargs: Any) -> Any:
+        # The official frontends send their whole settings form, blank password and image included.
+        if isinstance(data, dict):
+            data = dict(data)
+            if data.get("password") == "":
+                del data["password"]
+            if data.get("image") == "":
+                data["image"] = None
+        return data
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("at least one field is required")
+
+
+class UpdateUserRequest(Schema):
+    user = fields.Nested(UpdateUser, required=True)
+
+
+class User(SQLAlchemySchema):
+    class Meta:
+        model = UserModel
+
+    email = auto_field(required=True, metadata={"example": "jake@jake.jake"})
+    token = fields.String(required=True, metadata={"example": "jwt.token.here"})
+    username = auto_field(required=True, metadata={"example": "jake"})
+    bio = auto_field(required=True, metadata={"example": "I work at statefarm"})
+    image = auto_field(required=True, metadata={"example": ""})
+
+
+class UserResponse(Schema):
+    user = fields.Nested(User, required=True)
