@@ -20,7 +20,7 @@ API_DESCRIPTION = (
     "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
     "articles with tags, favorites, comments and a personal feed.\n\n"
     "Authenticate with the header `Authorization: Token <jwt>`; the token comes from "
-    "`CreateUser` or `Login`. Every error has the body `{\"errors\": {\"body\": [...]}}`."
+    '`CreateUser` or `Login`. Every error has the body `{"errors": {"body": [...]}}`.'
 )
 
 

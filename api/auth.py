@@ -67,7 +67,8 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
 
 
 def token_for(user: User) -> str:
-    return create_access_token(identity=str(user.id))
+    token: str = create_access_token(identity=str(user.id))
+    return token
 
 
 def require_user() -> User:

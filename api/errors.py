@@ -37,7 +37,9 @@ DEFAULT_MESSAGES = {
 }
 
 
-def error_response(status: int, messages: list[str], headers: Mapping[str, str] | None = None) -> Response:
+def error_response(
+    status: int, messages: list[str], headers: Mapping[str, str] | None = None
+) -> Response:
     response = jsonify({"errors": {"body": messages}})
     response.status_code = status
     if headers:
@@ -52,14 +54,16 @@ def flatten(messages: Any, path: tuple[str, ...] = ()) -> list[str]:
         for key, value in messages.items():
             name = str(key)
             leaf = not isinstance(value, Mapping)
-            if name in LOCATIONS and not path:
-                lines += flatten(value, path)
-            elif name in ENVELOPES and not path and not leaf:
-                lines += flatten(value, path)
-            elif name == "_schema":
+            if (
+                (name in LOCATIONS and not path)
+                or (name in ENVELOPES and not path and not leaf)
+                or name == "_schema"
+            ):
                 lines += flatten(value, path)
             elif isinstance(key, int):
-                lines += flatten(value, (*path[:-1], f"{path[-1]}[{key}]") if path else (f"[{key}]",))
+                lines += flatten(
+                    value, (*path[:-1], f"{path[-1]}[{key}]") if path else (f"[{key}]",)
+                )
             else:
                 lines += flatten(value, (*path, name))
         return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from flask import Response
 from flask.json.provider import JSONProvider as BaseJSONProvider
 
 
@@ -19,6 +20,5 @@ class JSONProvider(BaseJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Any:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(
-            orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), mimetype=self.mimetype
-        )
+        body = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+        return Response(body, mimetype=self.mimetype)

@@ -70,7 +70,7 @@ def profile(session: Session, username: str, viewer_id: int | None) -> ProfileVi
     return ProfileView(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
-def _article_select(viewer_id: int | None, *, with_body: bool) -> Select[Any]:
+def _article_select(viewer_id: int | None, *, with_body: bool) -> Select[*tuple[Any, ...]]:
     favorites_count = (
         select(func.count())
         .select_from(favorites)
@@ -186,13 +186,15 @@ def articles(
     return _page(session, _list_conditions(filters), viewer_id, limit, offset)
 
 
-def feed(session: Session, viewer_id: int, limit: int, offset: int) -> tuple[list[ArticleView], int]:
+def feed(
+    session: Session, viewer_id: int, limit: int, offset: int
+) -> tuple[list[ArticleView], int]:
     """A page of articles by authors the viewer follows, newest first."""
     followed = select(follows.c.followed_id).where(follows.c.follower_id == viewer_id)
     return _page(session, [Article.author_id.in_(followed)], viewer_id, limit, offset)
 
 
-def _comment_select(viewer_id: int | None) -> Select[Any]:
+def _comment_select(viewer_id: int | None) -> Select[*tuple[Any, ...]]:
     return select(
         Comment.id,
         Comment.body,

@@ -7,7 +7,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, TableClause, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,16 +17,16 @@ from db.models import SLUG_MAX, Article, Tag, article_tags, favorites, follows, 
 SLUG_ATTEMPTS = 5
 
 
-def _insert_ignore(session: Session, table: object) -> object:
+def _insert_ignore(session: Session, table: TableClause | type[Tag]) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the session's backend: idempotent under races."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def follow(session: Session, follower_id: int, followed_id: int) -> None:
     stmt = _insert_ignore(session, follows)
-    session.execute(stmt.values(follower_id=follower_id, followed_id=followed_id))  # type: ignore[attr-defined]
+    session.execute(stmt.values(follower_id=follower_id, followed_id=followed_id))
 
 
 def unfollow(session: Session, follower_id: int, followed_id: int) -> None:
@@ -39,12 +39,14 @@ def unfollow(session: Session, follower_id: int, followed_id: int) -> None:
 
 def favorite(session: Session, user_id: int, article_id: int) -> None:
     stmt = _insert_ignore(session, favorites)
-    session.execute(stmt.values(user_id=user_id, article_id=article_id))  # type: ignore[attr-defined]
+    session.execute(stmt.values(user_id=user_id, article_id=article_id))
 
 
 def unfavorite(session: Session, user_id: int, article_id: int) -> None:
     session.execute(
-        delete(favorites).where(favorites.c.user_id == user_id, favorites.c.article_id == article_id)
+        delete(favorites).where(
+            favorites.c.user_id == user_id, favorites.c.article_id == article_id
+        )
     )
 
 
@@ -59,9 +61,7 @@ def slugify(title: str) -> str:
 def _free_slug(session: Session, base: str, article_id: int | None) -> str:
     pattern = re.compile(rf"^{re.escape(base)}(?:-(\d+))?$")
     taken = session.scalars(
-        select(Article.slug).where(
-            Article.slug.like(f"{base}%"), Article.id != (article_id or 0)
-        )
+        select(Article.slug).where(Article.slug.like(f"{base}%"), Article.id != (article_id or 0))
     )
     suffixes = [int(m.group(1) or 1) for s in taken if (m := pattern.match(s))]
     return base if not suffixes else f"{base}-{max(suffixes) + 1}"
@@ -93,7 +93,7 @@ def set_tags(session: Session, article: Article, names: Iterable[str]) -> None:
     if not wanted:
         return
     stmt = _insert_ignore(session, Tag)
-    session.execute(stmt, [{"name": n} for n in wanted])  # type: ignore[arg-type]
+    session.execute(stmt, [{"name": n} for n in wanted])
     tag_ids = session.scalars(select(Tag.id).where(Tag.name.in_(wanted)))
     session.execute(
         article_tags.insert(), [{"article_id": article.id, "tag_id": t} for t in tag_ids]

@@ -8,7 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
-from db.models import TAG_MAX, TITLE_MAX, Article as ArticleModel
+from db.models import TAG_MAX, TITLE_MAX
+from db.models import Article as ArticleModel
 from schemas.base import INT32_MAX, Line, Schema, Text, Timestamp, length
 from schemas.profiles import Profile
 
@@ -18,7 +19,7 @@ TAGS_MAX = 20
 LIMIT_MAX = 100
 
 
-def _tag_list() -> fields.List:
+def _tag_list() -> fields.List[Any]:
     return fields.List(
         Line(required=True, validate=length(TAG_MAX)),
         validate=validate.Length(max=TAGS_MAX),
@@ -28,9 +29,15 @@ def _tag_list() -> fields.List:
 
 
 class NewArticle(Schema):
-    title = Line(required=True, validate=length(TITLE_MAX), metadata={"example": "How to train your dragon"})
-    description = Text(required=True, validate=length(DESCRIPTION_MAX), metadata={"example": "Ever wonder how?"})
-    body = Text(required=True, validate=length(BODY_MAX), metadata={"example": "You have to believe"})
+    title = Line(
+        required=True, validate=length(TITLE_MAX), metadata={"example": "How to train your dragon"}
+    )
+    description = Text(
+        required=True, validate=length(DESCRIPTION_MAX), metadata={"example": "Ever wonder how?"}
+    )
+    body = Text(
+        required=True, validate=length(BODY_MAX), metadata={"example": "You have to believe"}
+    )
     tag_list = _tag_list()
 
 
@@ -54,7 +61,7 @@ class UpdateArticleRequest(Schema):
     article = fields.Nested(UpdateArticle, required=True)
 
 
-class _ArticleFields(SQLAlchemySchema):
+class _ArticleFields(SQLAlchemySchema[Any]):
     class Meta:
         model = ArticleModel
 
@@ -98,7 +105,9 @@ class Page(ma.Schema):
     offset = fields.Integer(
         load_default=0,
         validate=validate.Range(min=0, max=INT32_MAX),
-        metadata={"description": "The number of items to skip before starting to collect the result set."},
+        metadata={
+            "description": "The number of items to skip before starting to collect the result set."
+        },
     )
 
 

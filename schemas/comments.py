@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
@@ -13,14 +15,18 @@ COMMENT_MAX = 20_000
 
 
 class NewComment(Schema):
-    body = Text(required=True, validate=length(COMMENT_MAX), metadata={"example": "His name was my name too."})
+    body = Text(
+        required=True,
+        validate=length(COMMENT_MAX),
+        metadata={"example": "His name was my name too."},
+    )
 
 
 class NewCommentRequest(Schema):
     comment = fields.Nested(NewComment, required=True)
 
 
-class Comment(SQLAlchemySchema):
+class Comment(SQLAlchemySchema[Any]):
     class Meta:
         model = CommentModel
 

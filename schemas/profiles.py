@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
@@ -9,7 +11,7 @@ from db.models import User
 from schemas.base import Schema
 
 
-class Profile(SQLAlchemySchema):
+class Profile(SQLAlchemySchema[Any]):
     class Meta:
         model = User
 

@@ -8,4 +8,6 @@ from schemas.base import Schema
 
 
 class TagsResponse(Schema):
-    tags = fields.List(fields.String(), required=True, metadata={"example": ["dragons", "training"]})
+    tags = fields.List(
+        fields.String(), required=True, metadata={"example": ["dragons", "training"]}
+    )

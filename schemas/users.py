@@ -8,7 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
-from db.models import EMAIL_MAX, USERNAME_MAX, User as UserModel
+from db.models import EMAIL_MAX, USERNAME_MAX
+from db.models import User as UserModel
 from schemas.base import Line, Schema, Text, length
 
 PASSWORD_MIN = 8
@@ -109,7 +110,7 @@ class UpdateUserRequest(Schema):
     user = fields.Nested(UpdateUser, required=True)
 
 
-class User(SQLAlchemySchema):
+class User(SQLAlchemySchema[Any]):
     class Meta:
         model = UserModel
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import delete, select
+from webargs.flaskparser import abort
 
 from api.extensions import Blueprint, current_user, db_session, viewer
 from db import queries, writes
@@ -23,7 +23,14 @@ from schemas.articles import (
 blp = Blueprint("Articles", __name__, description="Articles and the personal feed")
 favorites_blp = Blueprint("Favorites", __name__, description="Favorite articles")
 
-SLUG = [{"in": "path", "name": "slug", "description": "Slug of the article", "example": "how-to-train-your-dragon"}]
+SLUG = [
+    {
+        "in": "path",
+        "name": "slug",
+        "description": "Slug of the article",
+        "example": "how-to-train-your-dragon",
+    }
+]
 NEW_ARTICLE_EXAMPLE = {
     "article": {
         "title": "How to train your dragon",
@@ -132,7 +139,9 @@ class ArticleBySlug(MethodView):
         return article_response(slug, me.id if me else None)
 
     @blp.auth_required
-    @blp.arguments(UpdateArticleRequest(), example={"article": {"title": "Did you train your dragon?"}})
+    @blp.arguments(
+        UpdateArticleRequest(), example={"article": {"title": "Did you train your dragon?"}}
+    )
     @blp.response(200, SingleArticleResponse)
     @blp.errors(403, 404)
     @blp.doc(operationId="UpdateArticle")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import delete, select
+from webargs.flaskparser import abort
 
 from api.extensions import Blueprint, current_user, db_session, viewer
 from api.resources.articles import SLUG, article_id_or_404

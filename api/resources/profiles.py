@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import select
+from webargs.flaskparser import abort
 
 from api.extensions import Blueprint, current_user, db_session, viewer
 from db import queries, writes

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import or_, select
+from webargs.flaskparser import abort
 
 from api.auth import token_for
 from api.extensions import Blueprint, current_user, db_session
@@ -15,7 +15,9 @@ from api.passwords import Passwords
 from db.models import User
 from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
 
-blp = Blueprint("User and Authentication", __name__, description="Registration, login, current user")
+blp = Blueprint(
+    "User and Authentication", __name__, description="Registration, login, current user"
+)
 
 BAD_CREDENTIALS = "email or password is invalid"
 
@@ -46,9 +48,11 @@ def _ensure_available(username: str | None, email: str | None, except_id: int = 
         clauses.append(User.email == email)
     if not clauses:
         return
-    taken = db_session().execute(
-        select(User.username, User.email).where(or_(*clauses), User.id != except_id)
-    ).all()
+    taken = (
+        db_session()
+        .execute(select(User.username, User.email).where(or_(*clauses), User.id != except_id))
+        .all()
+    )
     messages = []
     if username is not None and any(row.username == username for row in taken):
         messages.append("username has already been taken")
@@ -61,7 +65,9 @@ def _ensure_available(username: str | None, email: str | None, except_id: int = 
 @blp.route("/users/login")
 class Login(MethodView):
     @blp.public
-    @blp.arguments(LoginUserRequest, example={"user": {"email": "jake@jake.jake", "password": "jakejake"}})
+    @blp.arguments(
+        LoginUserRequest, example={"user": {"email": "jake@jake.jake", "password": "jakejake"}}
+    )
     @blp.response(200, UserResponse)
     @blp.errors(401)
     @blp.doc(operationId="Login")

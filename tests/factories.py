@@ -1,0 +1,71 @@
+"""Test data, built through the public API so tests read like the spec."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask.testing import FlaskClient
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Account:
+    username: str
+    email: str
+    token: str
+    password: str = PASSWORD
+    headers: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.headers = {"Authorization": f"Token {self.token}"}
+
+
+def register(client: FlaskClient, username: str | None = None, **extra: Any) -> Account:
+    n = next(_seq)
+    username = username or f"user{n}"
+    email = extra.pop("email", f"{username}@example.com")
+    response = client.post(
+        "/api/users", json={"user": {"username": username, "email": email, "password": PASSWORD}}
+    )
+    assert response.status_code == 201, response.json
+    user = response.json["user"]
+    return Account(username=user["username"], email=user["email"], token=user["token"])
+
+
+def create_article(client: FlaskClient, author: Account, **fields: Any) -> dict[str, Any]:
+    n = next(_seq)
+    article = {
+        "title": f"Article {n}",
+        "description": f"About {n}",
+        "body": f"Body of article {n}",
+        **fields,
+    }
+    response = client.post("/api/articles", json={"article": article}, headers=author.headers)
+    assert response.status_code == 201, response.json
+    created: dict[str, Any] = response.json["article"]
+    return created
+
+
+def add_comment(
+    client: FlaskClient, author: Account, slug: str, body: str = "Nice one"
+) -> dict[str, Any]:
+    response = client.post(
+        f"/api/articles/{slug}/comments", json={"comment": {"body": body}}, headers=author.headers
+    )
+    assert response.status_code == 200, response.json
+    comment: dict[str, Any] = response.json["comment"]
+    return comment
+
+
+def errors_of(response: Any) -> list[str]:
+    """The RealWorld error lines, asserting the shape on the way."""
+    body = response.json
+    assert set(body) == {"errors"}, body
+    assert isinstance(body["errors"]["body"], list), body
+    messages: list[str] = body["errors"]["body"]
+    assert messages and all(isinstance(m, str) for m in messages)
+    return messages
