@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response
+from flask import Flask
 from flask_cors import CORS
 
-from api import auth, errors
+from api import auth, docs, errors, headers
 from api.extensions import API_PREFIX, Api
 from api.json import JSONProvider
 from api.passwords import Passwords
@@ -73,12 +73,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_age=600,
     )
 
-    @app.after_request
-    def _no_body_no_type(response: Response) -> Response:
-        if response.status_code in (204, 304):
-            response.headers.pop("Content-Type", None)
-        return response
-
+    headers.register(app)
+    docs.register(app)
     api = Api(app)
     errors.register(app)
     for blueprint in BLUEPRINTS:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 import flask_smorest
 import orjson
-from flask import current_app, g
+from flask import Response, current_app, g, jsonify
 from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy.orm import Session
 from webargs.core import missing
@@ -105,6 +105,10 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
 
     def handle_http_exception(self, error: Any) -> Any:
         return handle_http_exception(error)
+
+    def _openapi_json(self) -> Response:
+        # Served through the app's JSON provider, like every other JSON response.
+        return jsonify(self.spec.to_dict())
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
