@@ -40,6 +40,11 @@ ERROR_RESPONSES = {
 }
 
 
+def link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    """A link to `operation_id`, its parameters given as runtime expressions."""
+    return {"operationId": operation_id, "parameters": parameters}
+
+
 def database() -> Database:
     return cast(Database, current_app.extensions["conduit_db"])
 
@@ -103,6 +108,9 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
                 lazy=True,
             )
 
+    def _register_pagination_header(self) -> None:
+        """We page with limit/offset in the body (RealWorld), not flask-smorest's header."""
+
     def handle_http_exception(self, error: Any) -> Any:
         return handle_http_exception(error)
 
@@ -121,7 +129,15 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return cast(Callable[[C], C], super().route(rule, **kwargs))
 
     def arguments(self, schema: Any, **kwargs: Any) -> Callable[[F], F]:
-        return cast(Callable[[F], F], super().arguments(schema, **kwargs))
+        parse = super().arguments(schema, **kwargs)
+
+        def decorator(func: F) -> F:
+            wrapped = parse(func)
+            # Document the validation failure with our named error response.
+            wrapped._apidoc["arguments"]["responses"] = {422: ERROR_RESPONSES[422][0]}
+            return cast(F, wrapped)
+
+        return decorator
 
     def response(self, status_code: int, schema: Any = None, **kwargs: Any) -> Callable[[F], F]:
         return cast(Callable[[F], F], super().response(status_code, schema, **kwargs))
@@ -141,6 +157,10 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             return func
 
         return decorator
+
+    def links(self, status_code: int, **links: dict[str, Any]) -> Callable[[F], F]:
+        """OpenAPI links from a response to follow-up operations (for readers and stateful testers)."""
+        return self.doc(responses={status_code: {"links": links}})
 
     def auth_required(self, func: F) -> F:
         """A valid token is required; the user is then `current_user()`."""

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import delete, select
 from webargs.flaskparser import abort
 
-from api.extensions import Blueprint, current_user, db_session, viewer
+from api.extensions import Blueprint, current_user, db_session, link, viewer
 from db import queries, writes
 from db.models import Article
 from schemas.articles import (
@@ -19,6 +19,20 @@ from schemas.articles import (
     SingleArticleResponse,
     UpdateArticleRequest,
 )
+
+ARTICLE_SLUG = "$response.body#/article/slug"
+ARTICLE_LINKS = {
+    name: link(operation, slug=ARTICLE_SLUG)
+    for name, operation in (
+        ("GetArticle", "GetArticle"),
+        ("UpdateArticle", "UpdateArticle"),
+        ("DeleteArticle", "DeleteArticle"),
+        ("GetComments", "GetArticleComments"),
+        ("AddComment", "CreateArticleComment"),
+        ("Favorite", "CreateArticleFavorite"),
+        ("Unfavorite", "DeleteArticleFavorite"),
+    )
+}
 
 blp = Blueprint("Articles", __name__, description="Articles and the personal feed")
 favorites_blp = Blueprint("Favorites", __name__, description="Favorite articles")
@@ -90,6 +104,7 @@ class Articles(MethodView):
     @blp.auth_required
     @blp.arguments(NewArticleRequest(), example=NEW_ARTICLE_EXAMPLE)
     @blp.response(201, SingleArticleResponse)
+    @blp.links(201, **ARTICLE_LINKS)
     @blp.doc(operationId="CreateArticle")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create an article
@@ -143,6 +158,7 @@ class ArticleBySlug(MethodView):
         UpdateArticleRequest(), example={"article": {"title": "Did you train your dragon?"}}
     )
     @blp.response(200, SingleArticleResponse)
+    @blp.links(200, **ARTICLE_LINKS)
     @blp.errors(403, 404)
     @blp.doc(operationId="UpdateArticle")
     def put(self, payload: dict[str, Any], slug: str) -> dict[str, Any]:

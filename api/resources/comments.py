@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import delete, select
 from webargs.flaskparser import abort
 
-from api.extensions import Blueprint, current_user, db_session, viewer
+from api.extensions import Blueprint, current_user, db_session, link, viewer
 from api.resources.articles import SLUG, article_id_or_404
 from db import queries
 from db.models import Comment
@@ -37,6 +37,12 @@ class Comments(MethodView):
     @blp.auth_required
     @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})
     @blp.response(200, SingleCommentResponse)
+    @blp.links(
+        200,
+        DeleteComment=link(
+            "DeleteArticleComment", slug="$request.path.slug", id="$response.body#/comment/id"
+        ),
+    )
     @blp.errors(404)
     @blp.doc(operationId="CreateArticleComment")
     def post(self, payload: dict[str, Any], slug: str) -> dict[str, Any]:

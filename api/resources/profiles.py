@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from webargs.flaskparser import abort
 
-from api.extensions import Blueprint, current_user, db_session, viewer
+from api.extensions import Blueprint, current_user, db_session, link, viewer
 from db import queries, writes
 from db.models import User
 from schemas.profiles import ProfileResponse
@@ -53,6 +53,11 @@ class ProfileByUsername(MethodView):
 class Follow(MethodView):
     @blp.auth_required
     @blp.response(200, ProfileResponse)
+    @blp.links(
+        200,
+        Unfollow=link("UnfollowUserByUsername", username="$response.body#/profile/username"),
+        GetProfile=link("GetProfileByUsername", username="$response.body#/profile/username"),
+    )
     @blp.errors(404, 422)
     @blp.doc(operationId="FollowUserByUsername")
     def post(self, username: str) -> dict[str, Any]:

@@ -10,10 +10,18 @@ from sqlalchemy import or_, select
 from webargs.flaskparser import abort
 
 from api.auth import token_for
-from api.extensions import Blueprint, current_user, db_session
+from api.extensions import Blueprint, current_user, db_session, link
 from api.passwords import Passwords
 from db.models import User
 from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
+
+USERNAME = "$response.body#/user/username"
+USER_LINKS = {
+    "GetProfile": link("GetProfileByUsername", username=USERNAME),
+    "Follow": link("FollowUserByUsername", username=USERNAME),
+    "GetCurrentUser": link("GetCurrentUser"),
+    "UpdateCurrentUser": link("UpdateCurrentUser"),
+}
 
 blp = Blueprint(
     "User and Authentication", __name__, description="Registration, login, current user"
@@ -69,6 +77,7 @@ class Login(MethodView):
         LoginUserRequest, example={"user": {"email": "jake@jake.jake", "password": "jakejake"}}
     )
     @blp.response(200, UserResponse)
+    @blp.links(200, **USER_LINKS)
     @blp.errors(401)
     @blp.doc(operationId="Login")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +102,7 @@ class Users(MethodView):
         example={"user": {"username": "jake", "email": "jake@jake.jake", "password": "jakejake"}},
     )
     @blp.response(201, UserResponse)
+    @blp.links(201, **USER_LINKS)
     @blp.doc(operationId="CreateUser")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Register a new user
