@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, docs, errors, headers
+from api import auth, docs, errors, headers, observability, ratelimit
 from api.extensions import API_PREFIX, Api
 from api.json import JSONProvider
 from api.passwords import Passwords
@@ -27,7 +26,7 @@ API_DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; the engine is made here so each gunicorn worker owns its pool."""
     settings = settings or Settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    observability.configure_logging(settings.log_level)
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.json = JSONProvider(app)
@@ -73,6 +72,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_age=600,
     )
 
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
+        )
+    ratelimit.configure(app, settings)
+    observability.register(app, access_log=settings.access_log)
     headers.register(app)
     docs.register(app)
     api = Api(app)

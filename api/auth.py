@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, request
@@ -10,15 +10,19 @@ from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     get_current_user,
+    get_jwt,
     verify_jwt_in_request,
 )
+from sqlalchemy import delete, exists, select
 
 from api.errors import error_response
 from api.settings import Settings
-from db.models import User
+from db.models import RevokedToken, User
+from db.writes import insert_ignore
 
 MISSING = "missing authorization token"
 INVALID = "invalid or expired authorization token"
+INT32_MAX = 2**31 - 1
 CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit"'}
 
 jwt = JWTManager()
@@ -39,6 +43,10 @@ def configure(app: Flask, settings: Settings) -> None:
 
 
 def _missing(_reason: str) -> Response:
+    # flask-jwt-extended also calls `Authorization: Bearer <jwt>` (another scheme) "missing";
+    # a client that did send credentials must hear they were rejected, like any bad token.
+    if request.headers.get("Authorization", "").strip():
+        return _invalid()
     return error_response(401, [MISSING], CHALLENGE)
 
 
@@ -63,7 +71,30 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
         user_id = int(payload["sub"])
     except (KeyError, TypeError, ValueError):
         return None
-    return db_session().get(User, user_id)
+    if not 0 < user_id <= INT32_MAX:  # a larger id cannot exist, and would overflow the query
+        return None
+    # One round trip for both: the user, and whether this token was revoked by a logout.
+    revoked = exists().where(RevokedToken.jti == str(payload.get("jti", "")))
+    row = db_session().execute(select(User, revoked).where(User.id == user_id)).first()
+    if row is None or row[1]:
+        return None
+    user: User = row[0]
+    return user
+
+
+def revoke_current_token() -> None:
+    """Blocklist the presented token until its own expiry; purge entries that lapsed."""
+    from api.extensions import db_session
+
+    claims = get_jwt()
+    now = datetime.now(UTC)
+    session = db_session()
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    insert = insert_ignore(session, RevokedToken)
+    session.execute(
+        insert.values(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    )
+    session.commit()
 
 
 def token_for(user: User) -> str:

@@ -37,6 +37,8 @@ ERROR_RESPONSES = {
     403: ("Forbidden", "The resource belongs to another user"),
     404: ("NotFound", "No such resource"),
     422: ("GenericError", "Validation failed; the messages say why"),
+    429: ("TooManyRequests", "Rate limit exceeded; retry after `Retry-After` seconds"),
+    503: ("ServiceUnavailable", "A dependency (the database) is unavailable; retry later"),
 }
 
 

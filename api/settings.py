@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # Shared state between workers and replicas (rate-limit counters); None: in-process memory.
+    redis_url: str | None = None
+    rate_limit_enabled: bool = True
+    rate_limit_login: str = "10/minute"
+    rate_limit_register: str = "10/minute"
+    rate_limit_default: str = "1200/minute"
+    # Number of reverse proxies in front of us whose X-Forwarded-* headers are trusted.
+    proxy_count: int = Field(default=0, ge=0, le=5)
+    log_level: str = "INFO"
+    access_log: bool = True
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -106,6 +106,15 @@ class Article(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class RevokedToken(Base):
+    """Tokens revoked by logout, kept until they would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (Index("ix_comments_article_id_created_at", "article_id", "created_at"),)

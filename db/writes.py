@@ -12,12 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import SLUG_MAX, Article, Tag, article_tags, favorites, follows, utcnow
+from db.models import SLUG_MAX, Article, Base, Tag, article_tags, favorites, follows, utcnow
 
 SLUG_ATTEMPTS = 5
 
 
-def _insert_ignore(session: Session, table: TableClause | type[Tag]) -> Insert:
+def insert_ignore(session: Session, table: TableClause | type[Base]) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the session's backend: idempotent under races."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
@@ -25,7 +25,7 @@ def _insert_ignore(session: Session, table: TableClause | type[Tag]) -> Insert:
 
 
 def follow(session: Session, follower_id: int, followed_id: int) -> None:
-    stmt = _insert_ignore(session, follows)
+    stmt = insert_ignore(session, follows)
     session.execute(stmt.values(follower_id=follower_id, followed_id=followed_id))
 
 
@@ -38,7 +38,7 @@ def unfollow(session: Session, follower_id: int, followed_id: int) -> None:
 
 
 def favorite(session: Session, user_id: int, article_id: int) -> None:
-    stmt = _insert_ignore(session, favorites)
+    stmt = insert_ignore(session, favorites)
     session.execute(stmt.values(user_id=user_id, article_id=article_id))
 
 
@@ -92,7 +92,7 @@ def set_tags(session: Session, article: Article, names: Iterable[str]) -> None:
     session.execute(delete(article_tags).where(article_tags.c.article_id == article.id))
     if not wanted:
         return
-    stmt = _insert_ignore(session, Tag)
+    stmt = insert_ignore(session, Tag)
     session.execute(stmt, [{"name": n} for n in wanted])
     tag_ids = session.scalars(select(Tag.id).where(Tag.name.in_(wanted)))
     session.execute(

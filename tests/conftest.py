@@ -38,7 +38,15 @@ def unavailable(reason: str) -> None:
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:
-    return Settings(app_env="test", database_url=url, jwt_secret_key=TEST_SECRET, **overrides)
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": url,
+        "jwt_secret_key": TEST_SECRET,
+        "rate_limit_enabled": False,
+        "access_log": False,
+        **overrides,
+    }
+    return Settings(**values)
 
 
 class PostgresServer:

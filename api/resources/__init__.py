@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.extensions import Blueprint
-from api.resources import articles, comments, profiles, tags, users
+from api.resources import articles, comments, health, profiles, tags, users
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     users.blp,
@@ -12,4 +12,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     articles.favorites_blp,
     comments.blp,
     tags.blp,
+    health.blp,
 )

@@ -9,9 +9,10 @@ from flask.views import MethodView
 from sqlalchemy import or_, select
 from webargs.flaskparser import abort
 
-from api.auth import token_for
+from api.auth import revoke_current_token, token_for
 from api.extensions import Blueprint, current_user, db_session, link
 from api.passwords import Passwords
+from api.ratelimit import login_limit, register_limit
 from db.models import User
 from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
 
@@ -72,13 +73,15 @@ def _ensure_available(username: str | None, email: str | None, except_id: int = 
 
 @blp.route("/users/login")
 class Login(MethodView):
+    decorators = [login_limit]
+
     @blp.public
     @blp.arguments(
         LoginUserRequest, example={"user": {"email": "jake@jake.jake", "password": "jakejake"}}
     )
     @blp.response(200, UserResponse)
     @blp.links(200, **USER_LINKS)
-    @blp.errors(401)
+    @blp.errors(401, 429)
     @blp.doc(operationId="Login")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Existing user login
@@ -96,6 +99,8 @@ class Login(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
+    decorators = [register_limit]
+
     @blp.public
     @blp.arguments(
         NewUserRequest,
@@ -103,6 +108,7 @@ class Users(MethodView):
     )
     @blp.response(201, UserResponse)
     @blp.links(201, **USER_LINKS)
+    @blp.errors(429)
     @blp.doc(operationId="CreateUser")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Register a new user
@@ -159,3 +165,17 @@ class CurrentUser(MethodView):
             user.password_hash = _passwords().hash(changes["password"])
         db_session().commit()
         return _user_response(user)
+
+
+@blp.route("/users/logout")
+class Logout(MethodView):
+    @blp.auth_required
+    @blp.response(204)
+    @blp.doc(operationId="Logout")
+    def post(self) -> None:
+        """Log out
+
+        Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
+        by every worker and replica. Other tokens of the user stay valid.
+        """
+        revoke_current_token()

@@ -1,0 +1,55 @@
+"""Rate limits counted in Redis (shared by all workers and replicas), memory for `make run`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    storage = settings.redis_url or "memory://"
+    if settings.redis_url is None and settings.app_env == "production":
+        log.warning("REDIS_URL is not set: rate limits are counted per worker process")
+    app.config.update(
+        RATELIMIT_ENABLED=settings.rate_limit_enabled,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_DEFAULT=settings.rate_limit_default,
+        RATELIMIT_KEY_PREFIX="conduit",
+        # If Redis is down, let requests through rather than fail every request.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
+    limiter.init_app(app)
+
+
+def _setting(name: str) -> Callable[[], str]:
+    def value() -> str:
+        settings: Settings = current_app.extensions["conduit_settings"]
+        limit: str = getattr(settings, name)
+        return limit
+
+    return value
+
+
+def login_limit(func: F) -> F:
+    return cast(F, limiter.limit(_setting("rate_limit_login"))(func))
+
+
+def register_limit(func: F) -> F:
+    return cast(F, limiter.limit(_setting("rate_limit_register"))(func))
+
+
+def exempt(func: F) -> F:
+    return cast(F, limiter.exempt(func))

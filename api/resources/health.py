@@ -1,0 +1,66 @@
+"""Liveness and readiness probes for orchestrators and load balancers."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from flask.views import MethodView
+from marshmallow import fields
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from webargs.flaskparser import abort
+
+from api.extensions import Blueprint, db_session
+from api.ratelimit import exempt
+from db.migrate import alembic_config
+from schemas.base import Schema
+
+blp = Blueprint("Operations", __name__, description="Health probes (beyond the RealWorld spec)")
+
+
+class Health(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+@cache
+def _head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@blp.route("/health")
+class Liveness(MethodView):
+    decorators = [exempt]
+
+    @blp.public
+    @blp.response(200, Health)
+    @blp.doc(operationId="GetHealth")
+    def get(self) -> dict[str, Any]:
+        """Liveness
+
+        The process answers; nothing else is checked.
+        """
+        return {"status": "ok"}
+
+
+@blp.route("/ready")
+class Readiness(MethodView):
+    decorators = [exempt]
+
+    @blp.public
+    @blp.response(200, Health)
+    @blp.alt_response(503, response="ServiceUnavailable")
+    @blp.doc(operationId="GetReadiness")
+    def get(self) -> dict[str, Any]:
+        """Readiness
+
+        The database answers and its schema is at the latest migration.
+        """
+        try:
+            version = db_session().execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:
+            abort(503, message="database unavailable")
+        if version != _head_revision():
+            abort(503, message="database schema is not at the latest migration")
+        return {"status": "ready"}
