@@ -31,4 +31,4 @@ def on_starting(server: object) -> None:
 def child_exit(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]
