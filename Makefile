@@ -10,10 +10,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run serve migrate test pytest lint typecheck openapi openapi-check clean
+.PHONY: help install run serve migrate test pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+SDKS := openapi/clients
+TS_SDK := $(SDKS)/typescript
+NODE_STAMP := $(TS_SDK)/node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +39,7 @@ serve: migrate ## Production server: gunicorn on $${HOST:-127.0.0.1}:$${PORT:-80
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP) ## mypy, strict on api/, schemas/, db/
+typecheck: $(STAMP) ## mypy, strict on api/, schemas/, db/ and the SDK journey (tests/sdk)
 	$(BIN)/mypy
 
 openapi: $(STAMP) ## Write openapi/openapi.json from the code
@@ -44,10 +48,47 @@ openapi: $(STAMP) ## Write openapi/openapi.json from the code
 openapi-check: $(STAMP) ## Fail when openapi/openapi.json is stale
 	$(BIN)/python -m openapi.write --check openapi/openapi.json
 
+$(NODE_STAMP): $(TS_SDK)/package.json $(TS_SDK)/package-lock.json
+	cd $(TS_SDK) && npm ci --no-audit --no-fund
+
+# Generate both SDKs from openapi/openapi.json into $(1): $(1)/python (the whole package) and
+# $(1)/typescript/src/schema.ts (the types; src/index.ts is written by hand). The generator's
+# ruff hooks run our venv's pinned ruff; nothing generated carries a date or a path.
+define generate-sdks
+	rm -rf $(1)/python $(1)/typescript/src/schema.ts && mkdir -p $(1)/typescript/src
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --fail-on-warning \
+	  --path openapi/openapi.json --config $(SDKS)/python-config.yml --meta pdm --output-path $(1)/python
+	rm -rf $(1)/python/.ruff_cache
+	cd $(TS_SDK) && npx --no -- openapi-typescript ../../openapi.json --output $(abspath $(1))/typescript/src/schema.ts
+endef
+
+sdk: $(STAMP) $(NODE_STAMP) ## Regenerate the Python and TypeScript SDKs in openapi/clients/ from the spec
+	$(call generate-sdks,$(SDKS))
+
+sdk-check: $(STAMP) $(NODE_STAMP) ## Fail (with a diff) when the committed SDKs are stale
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory sdk-into SDK_OUT="$$tmp" >/dev/null && stale=0 && \
+	{ diff -ru --exclude=__pycache__ --exclude=.ruff_cache --exclude='*.egg-info' \
+	    --exclude=build --exclude=dist $(SDKS)/python "$$tmp/python" || stale=1; } && \
+	{ diff -u $(TS_SDK)/src/schema.ts "$$tmp/typescript/src/schema.ts" || stale=1; } && \
+	if [ $$stale = 0 ]; then echo "SDKs in $(SDKS) are up to date"; \
+	else echo "SDKs in $(SDKS) are stale: run \`make sdk\` and commit them." >&2; exit 1; fi
+
+sdk-into: $(STAMP) $(NODE_STAMP)  # used by sdk-check: SDK_OUT=<an empty temporary directory>
+	$(if $(SDK_OUT),,$(error SDK_OUT must name a temporary directory))
+	$(call generate-sdks,$(SDK_OUT))
+
+sdk-test: $(STAMP) $(NODE_STAMP) ## Both SDKs' user journeys against a live gunicorn (PostgreSQL)
+	$(BIN)/python -m pytest tests/sdk -s $(PYTEST_ARGS)
+
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck openapi-check pytest ## Everything CI runs: lint, types, spec drift, the whole suite
+test: lint typecheck openapi-check sdk-check pytest ## Everything CI runs: lint, types, spec and SDK drift, the whole suite
+
+bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (wrk); BENCH_ARGS=--quick for a smoke run
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove the venv, caches and the embedded database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache instance

@@ -7,7 +7,7 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import auth, docs, errors, headers, observability, ratelimit
-from api.extensions import API_PREFIX, Api
+from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
 from api.passwords import Passwords
 from api.resources import BLUEPRINTS
@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     observability.register(app, access_log=settings.access_log)
     headers.register(app)
     docs.register(app)
+    app.url_map.converters["slug"] = SlugConverter
     api = Api(app)
+    api.register_converter(SlugConverter, lambda _c: {"type": "string", "minLength": 1})
     errors.register(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -106,6 +106,13 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return error_response(409, ["the request conflicts with a concurrent change, try again"])
 
 
+def handle_data_error(error: DataError) -> Response:
+    """A value the database cannot store or compare (PostgreSQL: NUL in a path segment)."""
+    _rollback()
+    log.warning("data error mapped to 422: %s", error.orig)
+    return error_response(422, [DEFAULT_MESSAGES[422]])
+
+
 def handle_database_unavailable(error: Exception) -> Response:
     _rollback()
     log.error("database unavailable: %s", error)
@@ -131,6 +138,7 @@ def _rollback() -> None:
 
 def register(app: Flask) -> None:
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -12,11 +12,13 @@ from typing import Any, TypeVar, cast
 
 import flask_smorest
 import orjson
+from apispec import BasePlugin
 from flask import Response, current_app, g, jsonify
 from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy.orm import Session
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort
+from werkzeug.routing import BaseConverter
 
 from api.auth import optional_user, require_user
 from api.errors import handle_http_exception
@@ -77,7 +79,11 @@ class Parser(FlaskParser):
         if not req.is_json:
             abort(415, messages={"json": ["request body must be application/json"]})
         # orjson bounds nesting depth, where the standard library would recurse until it fails.
-        return orjson.loads(body)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            # Also invalid UTF-8, which webargs would otherwise mistake for an absent body.
+            return self._handle_invalid_json_error(error, req)
 
     def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
         abort(422, messages={"json": ["request body is not valid JSON"]})
@@ -91,12 +97,29 @@ class PrefixedFlaskPlugin(FlaskPlugin):  # type: ignore[misc]
         return path.removeprefix(API_PREFIX) or "/"
 
 
+class SchemaExtrasPlugin(BasePlugin):
+    """Copy a schema class's `OPENAPI_EXTRA` (e.g. minProperties) into its component."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> Any:
+        schema = kwargs.get("schema")
+        extra = getattr(schema if isinstance(schema, type) else type(schema), "OPENAPI_EXTRA", None)
+        return {**definition, **extra} if extra else None
+
+
+class SlugConverter(BaseConverter):
+    """An article slug; never `feed`, which is `/articles/feed` (so `Allow` stays exact)."""
+
+    regex = r"(?!feed$)[^/]+"
+
+
 class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = GenericErrorModel
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("spec_kwargs", {})["flask_plugin"] = PrefixedFlaskPlugin()
+        spec_kwargs = kwargs.setdefault("spec_kwargs", {})
+        spec_kwargs["flask_plugin"] = PrefixedFlaskPlugin()
+        spec_kwargs["extra_plugins"] = [SchemaExtrasPlugin()]
         super().__init__(*args, **kwargs)
 
     def _register_responses(self) -> None:

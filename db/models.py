@@ -67,6 +67,15 @@ article_tags = Table(
 )
 
 
+# Slugs an article had before its title changed: old links keep working.
+slug_history = Table(
+    "slug_history",
+    Base.metadata,
+    Column("slug", String(SLUG_MAX), primary_key=True),
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+
 class User(Base):
     __tablename__ = "users"
     # Never reuse the id of a deleted user: a token naming it must not open another account.

@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Article, Comment, Tag, User, article_tags, favorites, follows
+from db.models import (
+    Article,
+    Comment,
+    Tag,
+    User,
+    article_tags,
+    favorites,
+    follows,
+    slug_history,
+)
 
 # Tag names are validated to contain no control characters, so this cannot collide.
 TAG_SEPARATOR = "\x1f"
@@ -128,6 +137,23 @@ def article(session: Session, slug: str, viewer_id: int | None) -> ArticleView |
         _article_select(viewer_id, with_body=True).where(Article.slug == slug)
     ).first()
     return _article_view(row, with_body=True) if row else None
+
+
+def article_id(session: Session, slug: str) -> int | None:
+    """The article a slug names now, or named before a rename; the current name wins."""
+    current = select(Article.id).where(Article.slug == slug).scalar_subquery()
+    former = select(slug_history.c.article_id).where(slug_history.c.slug == slug).scalar_subquery()
+    found: int | None = session.scalar(select(func.coalesce(current, former)))
+    return found
+
+
+def current_slug(session: Session, former: str) -> str | None:
+    """Where an article renamed away from `former` lives now."""
+    return session.scalar(
+        select(Article.slug)
+        .join(slug_history, slug_history.c.article_id == Article.id)
+        .where(slug_history.c.slug == former)
+    )
 
 
 def _list_conditions(filters: ArticleFilters) -> list[ColumnElement[bool]]:

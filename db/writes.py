@@ -12,7 +12,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import SLUG_MAX, Article, Base, Tag, article_tags, favorites, follows, utcnow
+from db.models import (
+    SLUG_MAX,
+    Article,
+    Base,
+    Tag,
+    article_tags,
+    favorites,
+    follows,
+    slug_history,
+    utcnow,
+)
 
 SLUG_ATTEMPTS = 5
 
@@ -60,15 +70,26 @@ def slugify(title: str) -> str:
 
 def _free_slug(session: Session, base: str, article_id: int | None) -> str:
     pattern = re.compile(rf"^{re.escape(base)}(?:-(\d+))?$")
-    taken = session.scalars(
-        select(Article.slug).where(Article.slug.like(f"{base}%"), Article.id != (article_id or 0))
+    taken = set(
+        session.scalars(
+            select(Article.slug).where(
+                Article.slug.like(f"{base}%"), Article.id != (article_id or 0)
+            )
+        )
     )
+    # A suffix only when the plain slug is taken: another title's `base-2` must not push it.
+    if base not in taken:
+        return base
     suffixes = [int(m.group(1) or 1) for s in taken if (m := pattern.match(s))]
-    return base if not suffixes else f"{base}-{max(suffixes) + 1}"
+    return f"{base}-{max(suffixes) + 1}"
 
 
 def assign_slug(session: Session, article: Article) -> None:
-    """Give the article a slug from its title, unique even when creates race."""
+    """Give the article a slug from its title, unique even when creates race.
+
+    On a rename the old slug goes to the history, so links to it keep resolving.
+    """
+    old_slug = article.slug if article.id is not None else None
     base = slugify(article.title)
     for attempt in range(SLUG_ATTEMPTS):
         slug = _free_slug(session, base, article.id)
@@ -79,11 +100,16 @@ def assign_slug(session: Session, article: Article) -> None:
                 article.slug = slug
                 session.add(article)
                 session.flush()
-            return
+            break
         except IntegrityError as exc:
             if "slug" not in str(exc.orig):
                 raise
-    raise RuntimeError("could not allocate a slug")  # pragma: no cover
+    else:
+        raise RuntimeError("could not allocate a slug")  # pragma: no cover
+    # A slug names one article: taking it ends any older article's claim to it.
+    session.execute(delete(slug_history).where(slug_history.c.slug == article.slug))
+    if old_slug is not None and old_slug != article.slug:
+        session.execute(slug_history.insert().values(slug=old_slug, article_id=article.id))
 
 
 def set_tags(session: Session, article: Article, names: Iterable[str]) -> None:

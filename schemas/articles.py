@@ -46,6 +46,8 @@ class NewArticleRequest(Schema):
 
 
 class UpdateArticle(Schema):
+    OPENAPI_EXTRA = {"minProperties": 1}
+
     title = Line(validate=length(TITLE_MAX), metadata={"example": "Did you train your dragon?"})
     description = Text(validate=length(DESCRIPTION_MAX))
     body = Text(validate=length(BODY_MAX))

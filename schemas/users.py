@@ -10,13 +10,14 @@ from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import EMAIL_MAX, USERNAME_MAX
 from db.models import User as UserModel
-from schemas.base import Line, Schema, Text, length
+from schemas.base import FullMatch, Line, Schema, Text, length
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 IMAGE_MAX = 2048
+IMAGE_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$"
 BIO_MAX = 5000
-USERNAME_PATTERN = validate.Regexp(
+USERNAME_PATTERN = FullMatch(
     r"^\w[\w.-]*$", error="may only contain letters, digits, '_', '-' and '.'"
 )
 
@@ -25,8 +26,6 @@ class Email(fields.Email):
     """Emails are compared case-insensitively, so they are stored lower-cased."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
         email: str = super()._deserialize(value, attr, data, **kwargs)
         return email.lower()
 
@@ -49,7 +48,11 @@ def _password(required: bool) -> fields.String:
     return fields.String(
         required=required,
         load_only=True,
-        validate=length(PASSWORD_MAX, PASSWORD_MIN),
+        validate=[
+            length(PASSWORD_MAX, PASSWORD_MIN),
+            # Every other string field refuses NUL; C-string consumers would truncate at it.
+            validate.ContainsNoneOf(["\x00"], error="must not contain NUL characters"),
+        ],
         metadata={"format": "password", "example": "jakejake"},
     )
 
@@ -78,14 +81,16 @@ class NewUserRequest(Schema):
 class UpdateUser(Schema):
     """Any subset of the fields; `null` bio/image clear them, an empty password changes nothing."""
 
+    OPENAPI_EXTRA = {"minProperties": 1}
+
     email = _email(False)
     username = _username(False)
     password = _password(False)
     bio = Text(allow_none=True, validate=length(BIO_MAX, 0))
-    image = fields.Url(
+    # An http(s) address without spaces; the rule is simple enough to state in the spec exactly.
+    image = fields.String(
         allow_none=True,
-        schemes={"http", "https"},
-        validate=length(IMAGE_MAX),
+        validate=[length(IMAGE_MAX), FullMatch(IMAGE_PATTERN, error="must be an http(s) URL")],
         metadata={"example": "https://i.stack.imgur.com/xHWG8.jpg"},
     )
 

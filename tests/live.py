@@ -7,12 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from flask import Flask
 from werkzeug.serving import make_server
@@ -58,6 +60,8 @@ def gunicorn(
         "WEB_CONCURRENCY": str(workers),
         **(env or {}),
     }
+    # A file, not a pipe: nobody reads a pipe after start-up, and a full one blocks the workers.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [
             sys.executable,
@@ -70,11 +74,11 @@ def gunicorn(
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process)
+        _wait_until_up(base_url, process, log)
         yield base_url
     finally:
         process.send_signal(signal.SIGTERM)
@@ -83,13 +87,17 @@ def gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
-def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_until_up(
+    base_url: str, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
+            log.seek(0)
+            stderr = log.read().decode(errors="replace")
             raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{stderr}")
         try:
             with urllib.request.urlopen(f"{base_url}/api/tags", timeout=2):  # noqa: S310

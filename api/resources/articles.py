@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from webargs.flaskparser import abort
 
 from api.extensions import Blueprint, current_user, db_session, link, viewer
 from db import queries, writes
-from db.models import Article
+from db.models import Article, utcnow
 from schemas.articles import (
     ArticlesQuery,
     MultipleArticlesResponse,
@@ -56,22 +56,26 @@ NEW_ARTICLE_EXAMPLE = {
 
 
 def article_response(slug: str, viewer_id: int | None) -> dict[str, Any]:
-    view = queries.article(db_session(), slug, viewer_id)
+    """The article by its slug, or by a slug it had before a rename (then with its new slug)."""
+    session = db_session()
+    view = queries.article(session, slug, viewer_id)
+    if view is None and (renamed := queries.current_slug(session, slug)) is not None:
+        view = queries.article(session, renamed, viewer_id)
     if view is None:
         abort(404, message="article not found")
     return {"article": view}
 
 
 def article_id_or_404(slug: str) -> int:
-    article_id = db_session().scalar(select(Article.id).where(Article.slug == slug))
+    article_id = queries.article_id(db_session(), slug)
     if article_id is None:
         abort(404, message="article not found")
     return article_id
 
 
 def _own_article_or_error(slug: str) -> Article:
-    article = db_session().scalars(select(Article).where(Article.slug == slug)).first()
-    if article is None:
+    article = db_session().get(Article, article_id_or_404(slug))
+    if article is None:  # deleted between the two reads
         abort(404, message="article not found")
     if article.author_id != current_user().id:
         abort(403, message="only the author may change this article")
@@ -115,8 +119,16 @@ class Articles(MethodView):
         data = payload["article"]
         me = current_user()
         session = db_session()
+        # One instant for both timestamps: two column defaults can straddle a millisecond,
+        # and a new article must not look edited.
+        now = utcnow()
         article = Article(
-            title=data["title"], description=data["description"], body=data["body"], author_id=me.id
+            title=data["title"],
+            description=data["description"],
+            body=data["body"],
+            author_id=me.id,
+            created_at=now,
+            updated_at=now,
         )
         writes.assign_slug(session, article)
         writes.set_tags(session, article, data.get("tag_list", []))
@@ -139,7 +151,7 @@ class Feed(MethodView):
         return _articles_page(views, total)
 
 
-@blp.route("/articles/<slug>", parameters=SLUG)
+@blp.route("/articles/<slug:slug>", parameters=SLUG)
 class ArticleBySlug(MethodView):
     @blp.auth_optional
     @blp.response(200, SingleArticleResponse)
@@ -197,7 +209,7 @@ class ArticleBySlug(MethodView):
         session.commit()
 
 
-@favorites_blp.route("/articles/<slug>/favorite", parameters=SLUG)
+@favorites_blp.route("/articles/<slug:slug>/favorite", parameters=SLUG)
 class Favorite(MethodView):
     @favorites_blp.auth_required
     @favorites_blp.response(200, SingleArticleResponse)

@@ -11,7 +11,7 @@ from webargs.flaskparser import abort
 from api.extensions import Blueprint, current_user, db_session, link, viewer
 from api.resources.articles import SLUG, article_id_or_404
 from db import queries
-from db.models import Comment
+from db.models import Comment, utcnow
 from schemas.comments import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
 
 blp = Blueprint("Comments", __name__, description="Comments on articles")
@@ -19,7 +19,7 @@ blp = Blueprint("Comments", __name__, description="Comments on articles")
 COMMENT_ID = {"in": "path", "name": "id", "description": "ID of the comment", "example": 1}
 
 
-@blp.route("/articles/<slug>/comments", parameters=SLUG)
+@blp.route("/articles/<slug:slug>/comments", parameters=SLUG)
 class Comments(MethodView):
     @blp.auth_optional
     @blp.response(200, MultipleCommentsResponse)
@@ -52,8 +52,13 @@ class Comments(MethodView):
         """
         me = current_user()
         session = db_session()
+        now = utcnow()  # one instant for both timestamps, as for articles
         comment = Comment(
-            body=payload["comment"]["body"], article_id=article_id_or_404(slug), author_id=me.id
+            body=payload["comment"]["body"],
+            article_id=article_id_or_404(slug),
+            author_id=me.id,
+            created_at=now,
+            updated_at=now,
         )
         session.add(comment)
         session.commit()
@@ -61,7 +66,7 @@ class Comments(MethodView):
 
 
 @blp.route(
-    "/articles/<slug>/comments/<int(min=1, max=2147483647):id>",
+    "/articles/<slug:slug>/comments/<int(min=1, max=2147483647):id>",
     parameters=[*SLUG, COMMENT_ID],
 )
 class CommentById(MethodView):

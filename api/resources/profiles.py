@@ -58,17 +58,17 @@ class Follow(MethodView):
         Unfollow=link("UnfollowUserByUsername", username="$response.body#/profile/username"),
         GetProfile=link("GetProfileByUsername", username="$response.body#/profile/username"),
     )
-    @blp.errors(404, 422)
+    @blp.errors(403, 404)
     @blp.doc(operationId="FollowUserByUsername")
     def post(self, username: str) -> dict[str, Any]:
         """Follow a user
 
-        Idempotent: following twice is the same as once. Following yourself is a 422.
+        Idempotent: following twice is the same as once. Following yourself is a 403.
         """
         me = current_user()
         target_id = _user_id_or_404(username)
         if target_id == me.id:
-            abort(422, message="you cannot follow yourself")
+            abort(403, message="you cannot follow yourself")
         writes.follow(db_session(), me.id, target_id)
         db_session().commit()
         return _profile_or_404(username, me.id)

@@ -1,0 +1,302 @@
+"""`python -m bench.run`: seed Conduit through its API, load it with wrk, compare with ceilings.
+
+Phases: a fresh PostgreSQL database; our gunicorn (tests.live.gunicorn, 2 workers); a dataset
+created through the API; two ceiling servers measured on the same machine and data; every
+scenario under wrk (2 threads, 16 connections); worker RSS; the SQL each scenario runs.
+The report goes to stdout and to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, make_url, text
+
+from bench import report, seed, servers, statements, wrk
+from bench.report import Ceiling
+from bench.wrk import Request, Result
+from tests.live import gunicorn
+
+RESULTS_DIR = Path(__file__).with_name("results")
+ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+LIST_PATH = "/api/articles?limit=20"
+# Idle CPU below this just before a measurement means another workload shares the machine.
+BUSY_BELOW = 0.8
+
+
+class Progress:
+    """One line per phase: time since start, the phase, and how long it took."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        began = time.monotonic()
+        self.say(f"{name} ...")
+        yield
+        self.timings[name] = round(time.monotonic() - began, 2)
+        self.say(f"{name}: done in {self.timings[name]:.1f}s")
+
+    def say(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.start:7.1f}s] {message}", flush=True)
+
+
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A uniquely named database (conduit_bench_<uuid>), dropped afterwards whatever happens."""
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"conduit_bench_{uuid.uuid4().hex}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def scenario_requests(data: seed.Dataset) -> dict[str, list[Request]]:
+    """The requests each scenario cycles through, keyed like report.SCENARIOS."""
+    tokens = [u["token"] for u in data.users]
+    new_article = {
+        "article": {
+            "title": "Benchmark article {n}",
+            "description": seed.LOREM[:120],
+            "body": "\n\n".join([seed.LOREM] * 4),
+            "tagList": data.tags[:2],
+        }
+    }
+    return {
+        "tags": [Request("GET", "/api/tags")],
+        "list anonymous": [Request("GET", LIST_PATH)],
+        "list authenticated": [Request("GET", LIST_PATH, token=t) for t in tokens],
+        "list by tag": [
+            Request("GET", f"/api/articles?tag={quote(tag)}&limit=20") for tag in data.tags
+        ],
+        "feed": [Request("GET", "/api/articles/feed?limit=20", token=t) for t in data.followers],
+        "single article": [Request("GET", f"/api/articles/{slug}") for slug in data.slugs],
+        "comments": [Request("GET", f"/api/articles/{slug}/comments") for slug in data.commented],
+        "login": [
+            Request(
+                "POST",
+                "/api/users/login",
+                body=json.dumps({"user": {"email": u["email"], "password": seed.PASSWORD}}),
+            )
+            for u in data.users
+        ],
+        "create article": [
+            Request("POST", "/api/articles", token=t, body=json.dumps(new_article)) for t in tokens
+        ],
+    }
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body: bytes = response.read()
+        return body
+
+
+def default_redis() -> str | None:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/15"
+    except OSError:
+        pass
+    return None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny dataset, 2 s per scenario: tests the harness"
+    )
+    parser.add_argument("--duration", type=int, help="seconds per scenario (default 10; quick 2)")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load first")
+    parser.add_argument(
+        "--only", action="append", metavar="SCENARIO", help="run only these scenarios"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=default_redis(),
+        help="rate-limit storage, as in production (default: Redis db 15 on 127.0.0.1 when up)",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where the JSON goes")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not wrk.available():
+        print("wrk is not installed (apt-get install -y wrk, or `make bench`)", file=sys.stderr)
+        return 2
+    size = seed.QUICK if args.quick else seed.FULL
+    duration = args.duration or (2 if args.quick else 10)
+    wanted = [s for s in report.SCENARIOS if not args.only or s.name in args.only]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    progress = Progress()
+    jwt_secret = secrets.token_urlsafe(48)
+    results: dict[str, Result] = {}
+    ceilings: dict[Ceiling, Result] = {}
+    rss: dict[str, dict[int, int]] = {}
+    extra: dict[str, Any] = {}
+    idle: dict[str, float] = {}  # idle CPU just before each measurement
+
+    def measure(base_url: str, name: str, requests: list[Request], workdir: Path) -> Result:
+        file = wrk.write_requests(workdir / f"{name.replace(' ', '_')}.txt", requests)
+        idle[name] = round(servers.idle_cpu(), 2)
+        if args.warmup:
+            wrk.run(base_url, file, args.warmup)
+        result = wrk.run(base_url, file, duration)
+        progress.say(
+            f"  {name}: {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
+            f"p99 {result.p99_ms:.1f} ms, non-2xx {result.non2xx + result.socket_errors}, "
+            f"CPU idle before: {idle[name]:.0%}"
+        )
+        return result
+
+    with (
+        tempfile.TemporaryDirectory(prefix="conduit-bench-") as tmp,
+        throwaway_database() as database_url,
+    ):
+        workdir = Path(tmp)
+        progress.say(f"database {make_url(database_url).database}")
+        server_env = {
+            "JWT_SECRET_KEY": jwt_secret,
+            # No worker recycling: the same workers throughout, so RSS growth would show.
+            "GUNICORN_MAX_REQUESTS": "0",
+            # The limiter runs (its cost is part of every request) but never trips: all load
+            # comes from one address, and login/registration allow 10 a minute in production.
+            **{f"RATE_LIMIT_{name}": "1000000/minute" for name in ("DEFAULT", "LOGIN", "REGISTER")},
+            **({"REDIS_URL": args.redis_url} if args.redis_url else {}),
+        }
+        progress.say(f"rate-limit counters in {args.redis_url or 'worker memory (no Redis)'}")
+        with ExitStack() as stack:
+            with progress.phase("start our gunicorn (migrations, 2 workers)"):
+                base_url = stack.enter_context(gunicorn(database_url, workers=2, env=server_env))
+            progress.say(f"conduit on {base_url}")
+            with progress.phase("seed through the API"):
+                data = seed.seed(base_url, size, lambda m: progress.say(f"  {m}"))
+            requests = scenario_requests(data)
+            page = fetch(base_url + LIST_PATH)
+            page_file = workdir / "list-page.json"
+            page_file.write_bytes(page)
+            rss["after seeding"] = servers.gunicorn_workers()
+
+            with progress.phase("ceilings (gunicorn, 2 sync workers)"):
+                with servers.ceiling(
+                    "bench.ceiling_static:app",
+                    {"BENCH_PAGE_FILE": str(page_file)},
+                    workdir / "ceiling-static.log",
+                ) as url:
+                    ceilings["static"] = measure(
+                        url, "static ceiling", [Request("GET", LIST_PATH)], workdir
+                    )
+                libpq_url = make_url(database_url).set(drivername="postgresql")
+                with servers.ceiling(
+                    "bench.ceiling_sql:app",
+                    {"BENCH_DATABASE_URL": libpq_url.render_as_string(hide_password=False)},
+                    workdir / "ceiling-sql.log",
+                    probe=LIST_PATH,
+                ) as url:
+                    sql_page = fetch(url + LIST_PATH)
+                    ceilings["sql"] = measure(
+                        url, "raw-SQL ceiling", [Request("GET", LIST_PATH)], workdir
+                    )
+                extra["list_page"] = {
+                    "conduit_bytes": len(page),
+                    "raw_sql_bytes": len(sql_page),
+                    "same_json": json.loads(page) == json.loads(sql_page),
+                }
+                progress.say(
+                    f"  list page: ours {len(page)} B, raw SQL {len(sql_page)} B, "
+                    f"same JSON: {extra['list_page']['same_json']}"
+                )
+
+            with progress.phase(f"scenarios ({duration}s each, after {args.warmup}s warm-up)"):
+                for scenario in wanted:
+                    results[scenario.name] = measure(
+                        base_url, scenario.name, requests[scenario.name], workdir
+                    )
+            rss["after the scenarios"] = servers.gunicorn_workers()
+            with progress.phase("list anonymous again (RSS check)"):
+                repeat = measure(
+                    base_url, "list anonymous (repeat)", requests["list anonymous"], workdir
+                )
+            rss["after a second list anonymous run"] = servers.gunicorn_workers()
+
+        with progress.phase("trace the SQL of one request per scenario"):
+            samples = {s.name: requests[s.name][0] for s in wanted}
+            traced = statements.trace(database_url, jwt_secret, samples)
+
+    print()
+    print(report.table(results, ceilings))
+    print("  * the ratio the scenario's target is about")
+    print()
+    print("Targets:")
+    print(report.targets_text(report.targets(results, ceilings)))
+    print()
+    busy = {name: value for name, value in idle.items() if value < BUSY_BELOW}
+    if busy:
+        print(
+            f"WARNING: the machine was busy before some measurements (idle CPU < {BUSY_BELOW:.0%}):"
+            " other processes compete for the same cores, so these numbers understate us"
+            " and the ratios are noisy:"
+        )
+        print("  " + ", ".join(f"{name} {value:.0%}" for name, value in busy.items()))
+        print()
+    print("RSS per gunicorn worker (same pids throughout: recycling is off for the run):")
+    print(report.rss_text(rss))
+    print()
+    print("SQL round trips per request (pre-ping, BEGIN, statements, COMMIT/ROLLBACK):")
+    for name, trace in traced.items():
+        print(f"  {name}: {trace['round_trips']} ({trace['status']})")
+    path = report.save(
+        args.results,
+        stamp,
+        report.document(
+            results,
+            ceilings,
+            started=stamp,
+            quick=args.quick,
+            duration_s=duration,
+            warmup_s=args.warmup,
+            wrk={"threads": wrk.THREADS, "connections": wrk.CONNECTIONS},
+            dataset=asdict(size),
+            list_anonymous_repeat=repeat.to_dict(),
+            idle_cpu_before=idle,
+            rss_kib={stage: {str(p): k for p, k in w.items()} for stage, w in rss.items()},
+            sql=traced,
+            timings_s={**progress.timings, "total": round(time.monotonic() - progress.start, 1)},
+            **extra,
+        ),
+    )
+    print()
+    progress.say(f"report written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

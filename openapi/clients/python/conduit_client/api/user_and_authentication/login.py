@@ -1,0 +1,188 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.generic_error_model import GenericErrorModel
+from ...models.login_user_request import LoginUserRequest
+from ...models.user_response import UserResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: LoginUserRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/users/login",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> GenericErrorModel | UserResponse | None:
+    if response.status_code == 200:
+        response_200 = UserResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = GenericErrorModel.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 422:
+        response_422 = GenericErrorModel.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = GenericErrorModel.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[GenericErrorModel | UserResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LoginUserRequest,
+) -> Response[GenericErrorModel | UserResponse]:
+    """Existing user login
+
+     Exchange email and password for the user and a token. An unknown email and a
+    wrong password get the same answer, in comparable time.
+
+    Args:
+        body (LoginUserRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[GenericErrorModel | UserResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LoginUserRequest,
+) -> GenericErrorModel | UserResponse | None:
+    """Existing user login
+
+     Exchange email and password for the user and a token. An unknown email and a
+    wrong password get the same answer, in comparable time.
+
+    Args:
+        body (LoginUserRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        GenericErrorModel | UserResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LoginUserRequest,
+) -> Response[GenericErrorModel | UserResponse]:
+    """Existing user login
+
+     Exchange email and password for the user and a token. An unknown email and a
+    wrong password get the same answer, in comparable time.
+
+    Args:
+        body (LoginUserRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[GenericErrorModel | UserResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LoginUserRequest,
+) -> GenericErrorModel | UserResponse | None:
+    """Existing user login
+
+     Exchange email and password for the user and a token. An unknown email and a
+    wrong password get the same answer, in comparable time.
+
+    Args:
+        body (LoginUserRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        GenericErrorModel | UserResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,59 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .article import Article
+from .article_preview import ArticlePreview
+from .comment import Comment
+from .generic_error_body import GenericErrorBody
+from .generic_error_model import GenericErrorModel
+from .health import Health
+from .login_user import LoginUser
+from .login_user_request import LoginUserRequest
+from .multiple_articles_response import MultipleArticlesResponse
+from .multiple_comments_response import MultipleCommentsResponse
+from .new_article import NewArticle
+from .new_article_request import NewArticleRequest
+from .new_comment import NewComment
+from .new_comment_request import NewCommentRequest
+from .new_user import NewUser
+from .new_user_request import NewUserRequest
+from .profile import Profile
+from .profile_response import ProfileResponse
+from .single_article_response import SingleArticleResponse
+from .single_comment_response import SingleCommentResponse
+from .tags_response import TagsResponse
+from .update_article import UpdateArticle
+from .update_article_request import UpdateArticleRequest
+from .update_user import UpdateUser
+from .update_user_request import UpdateUserRequest
+from .user import User
+from .user_response import UserResponse
+
+__all__ = (
+    "Article",
+    "ArticlePreview",
+    "Comment",
+    "GenericErrorBody",
+    "GenericErrorModel",
+    "Health",
+    "LoginUser",
+    "LoginUserRequest",
+    "MultipleArticlesResponse",
+    "MultipleCommentsResponse",
+    "NewArticle",
+    "NewArticleRequest",
+    "NewComment",
+    "NewCommentRequest",
+    "NewUser",
+    "NewUserRequest",
+    "Profile",
+    "ProfileResponse",
+    "SingleArticleResponse",
+    "SingleCommentResponse",
+    "TagsResponse",
+    "UpdateArticle",
+    "UpdateArticleRequest",
+    "UpdateUser",
+    "UpdateUserRequest",
+    "User",
+    "UserResponse",
+)

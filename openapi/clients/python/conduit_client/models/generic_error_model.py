@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+if TYPE_CHECKING:
+    from ..models.generic_error_body import GenericErrorBody
+
+
+T = TypeVar("T", bound="GenericErrorModel")
+
+
+@_attrs_define
+class GenericErrorModel:
+    """
+    Attributes:
+        errors (GenericErrorBody):
+    """
+
+    errors: GenericErrorBody
+
+    def to_dict(self) -> dict[str, Any]:
+        errors = self.errors.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "errors": errors,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.generic_error_body import GenericErrorBody  # noqa: PLC0415
+
+        d = dict(src_dict)
+        errors = GenericErrorBody.from_dict(d.pop("errors"))
+
+        generic_error_model = cls(
+            errors=errors,
+        )
+
+        return generic_error_model

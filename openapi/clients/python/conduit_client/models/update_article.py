@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="UpdateArticle")
+
+
+@_attrs_define
+class UpdateArticle:
+    """
+    Attributes:
+        body (str | Unset):
+        description (str | Unset):
+        tag_list (list[str] | Unset):  Example: ['dragons', 'training'].
+        title (str | Unset):  Example: Did you train your dragon?.
+    """
+
+    body: str | Unset = UNSET
+    description: str | Unset = UNSET
+    tag_list: list[str] | Unset = UNSET
+    title: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        body = self.body
+
+        description = self.description
+
+        tag_list: list[str] | Unset = UNSET
+        if not isinstance(self.tag_list, Unset):
+            tag_list = self.tag_list
+
+        title = self.title
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if body is not UNSET:
+            field_dict["body"] = body
+        if description is not UNSET:
+            field_dict["description"] = description
+        if tag_list is not UNSET:
+            field_dict["tagList"] = tag_list
+        if title is not UNSET:
+            field_dict["title"] = title
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        body = d.pop("body", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        tag_list = cast(list[str], d.pop("tagList", UNSET))
+
+        title = d.pop("title", UNSET)
+
+        update_article = cls(
+            body=body,
+            description=description,
+            tag_list=tag_list,
+            title=title,
+        )
+
+        return update_article

@@ -1,0 +1,203 @@
+"""A whole user journey through the generated Python SDK (conduit_client) against gunicorn.
+
+Every call goes through `sync_detailed`, so each step checks the status and gets the parsed,
+typed model: the documented success model, or `GenericErrorModel` for 401/403/404/422.
+"""
+
+from __future__ import annotations
+
+import uuid
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from conduit_client import AuthenticatedClient, Client
+from conduit_client.api.articles import (
+    create_article,
+    delete_article,
+    get_article,
+    get_articles,
+    get_articles_feed,
+)
+from conduit_client.api.comments import (
+    create_article_comment,
+    delete_article_comment,
+    get_article_comments,
+)
+from conduit_client.api.favorites import create_article_favorite, delete_article_favorite
+from conduit_client.api.operations import get_readiness
+from conduit_client.api.profile import follow_user_by_username, unfollow_user_by_username
+from conduit_client.api.tags import get_tags
+from conduit_client.api.user_and_authentication import (
+    create_user,
+    get_current_user,
+    login,
+    logout,
+    update_current_user,
+)
+from conduit_client.models import (
+    GenericErrorModel,
+    Health,
+    LoginUser,
+    LoginUserRequest,
+    MultipleArticlesResponse,
+    MultipleCommentsResponse,
+    NewArticle,
+    NewArticleRequest,
+    NewComment,
+    NewCommentRequest,
+    NewUser,
+    NewUserRequest,
+    ProfileResponse,
+    SingleArticleResponse,
+    SingleCommentResponse,
+    TagsResponse,
+    UpdateUser,
+    UpdateUserRequest,
+    User,
+    UserResponse,
+)
+from conduit_client.types import Response
+
+M = TypeVar("M")
+RUN = uuid.uuid4().hex[:8]
+
+
+def expect(response: Response[Any], status: HTTPStatus, model: type[M]) -> M:
+    """The parsed body, after checking the status and that the SDK parsed it as `model`."""
+    assert response.status_code == status, (response.status_code, response.content)
+    assert isinstance(response.parsed, model), response.parsed
+    return response.parsed
+
+
+def error(response: Response[Any], status: HTTPStatus) -> list[str]:
+    """The messages of a typed RealWorld error body."""
+    body = expect(response, status, GenericErrorModel).errors.body
+    assert body
+    return body
+
+
+def signed_in(api_url: str, token: str) -> AuthenticatedClient:
+    return AuthenticatedClient(
+        base_url=api_url, token=token, prefix="Token", raise_on_unexpected_status=True
+    )
+
+
+def register(anonymous: Client, name: str) -> User:
+    new = NewUser(
+        username=f"{name}_{RUN}", email=f"{name}_{RUN}@example.com", password=f"{name}-pw-1"
+    )
+    response = create_user.sync_detailed(client=anonymous, body=NewUserRequest(user=new))
+    user = expect(response, HTTPStatus.CREATED, UserResponse).user
+    assert (user.username, user.bio, user.image) == (new.username, "", "")
+    return user
+
+
+def test_journey(api_url: str) -> None:
+    with Client(base_url=api_url, raise_on_unexpected_status=True) as anonymous:
+        ready = get_readiness.sync_detailed(client=anonymous)
+        assert expect(ready, HTTPStatus.OK, Health).status == "ready"
+        author_signup = register(anonymous, "py_author")
+        reader_signup = register(anonymous, "py_reader")
+        credentials = LoginUser(email=author_signup.email, password="py_author-pw-1")
+        response = login.sync_detailed(client=anonymous, body=LoginUserRequest(user=credentials))
+        token = expect(response, HTTPStatus.OK, UserResponse).user.token
+        invalid = error(
+            create_user.sync_detailed(
+                client=anonymous,
+                body=NewUserRequest(user=NewUser(username="x", email="not-an-email", password="s")),
+            ),
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+        print("422:", invalid)
+        with signed_in(api_url, "not-a-jwt") as forged:
+            response = get_current_user.sync_detailed(client=forged)
+            print("401:", error(response, HTTPStatus.UNAUTHORIZED))
+
+        with signed_in(api_url, token) as author, signed_in(api_url, reader_signup.token) as reader:
+            author_journey(author, reader, author_signup.username, reader_signup.username)
+
+        # The deleted article's tag is no longer in use (the anonymous client reads tags).
+        tags = expect(get_tags.sync_detailed(client=anonymous), HTTPStatus.OK, TagsResponse).tags
+        assert f"py-{RUN}" not in tags
+
+    # Logging out revokes that token only.
+    with signed_in(api_url, token) as author:
+        assert logout.sync_detailed(client=author).status_code == HTTPStatus.NO_CONTENT
+        error(get_current_user.sync_detailed(client=author), HTTPStatus.UNAUTHORIZED)
+    with signed_in(api_url, reader_signup.token) as reader:
+        assert expect(get_current_user.sync_detailed(client=reader), HTTPStatus.OK, UserResponse)
+
+
+def author_journey(
+    author: AuthenticatedClient, reader: AuthenticatedClient, author_name: str, reader_name: str
+) -> None:
+    # The reader fills in their profile, then follows the author.
+    change = UpdateUser(bio="I read everything twice", image="https://example.com/r.png")
+    updated = update_current_user.sync_detailed(client=reader, body=UpdateUserRequest(user=change))
+    assert expect(updated, HTTPStatus.OK, UserResponse).user.bio == "I read everything twice"
+    me = expect(get_current_user.sync_detailed(client=reader), HTTPStatus.OK, UserResponse).user
+    assert me.image == "https://example.com/r.png"
+    followed = follow_user_by_username.sync_detailed(author_name, client=reader)
+    assert expect(followed, HTTPStatus.OK, ProfileResponse).profile.following is True
+
+    # The author writes an article with tags: found by tag, by author, and in the reader's feed.
+    tag = f"py-{RUN}"
+    new = NewArticle(
+        title=f"Typed httpx {RUN}", description="SDK", body="Hi.", tag_list=[tag, "sdk"]
+    )
+    created = create_article.sync_detailed(client=author, body=NewArticleRequest(article=new))
+    article = expect(created, HTTPStatus.CREATED, SingleArticleResponse).article
+    assert article.tag_list == sorted([tag, "sdk"])
+    slug = article.slug
+
+    by_tag = expect(
+        get_articles.sync_detailed(client=reader, tag=tag), HTTPStatus.OK, MultipleArticlesResponse
+    )
+    assert [a.slug for a in by_tag.articles] == [slug]
+    by_author = expect(
+        get_articles.sync_detailed(client=reader, author=author_name),
+        HTTPStatus.OK,
+        MultipleArticlesResponse,
+    )
+    assert by_author.articles_count == 1
+    assert by_author.articles[0].author.following is True
+    feed = get_articles_feed.sync_detailed(client=reader, limit=10)
+    assert slug in [a.slug for a in expect(feed, HTTPStatus.OK, MultipleArticlesResponse).articles]
+
+    # Favorite, comment, list, delete the comment, unfavorite.
+    favorite = expect(
+        create_article_favorite.sync_detailed(slug, client=reader),
+        HTTPStatus.OK,
+        SingleArticleResponse,
+    ).article
+    assert (favorite.favorited, favorite.favorites_count) == (True, 1)
+    note = NewCommentRequest(comment=NewComment(body="Typed all the way down."))
+    commented = create_article_comment.sync_detailed(slug, client=reader, body=note)
+    comment = expect(commented, HTTPStatus.OK, SingleCommentResponse).comment
+    assert comment.author.username == reader_name
+    comments = get_article_comments.sync_detailed(slug, client=author)
+    ids = [c.id for c in expect(comments, HTTPStatus.OK, MultipleCommentsResponse).comments]
+    assert ids == [comment.id]
+
+    # Error paths, each a parsed GenericErrorModel: 403 and 404 (401 and 422: test_journey).
+    print("403:", error(delete_article.sync_detailed(slug, client=reader), HTTPStatus.FORBIDDEN))
+    missing = get_article.sync_detailed(f"nope-{RUN}", client=reader)
+    print("404:", error(missing, HTTPStatus.NOT_FOUND))
+
+    deleted = delete_article_comment.sync_detailed(slug, comment.id, client=reader)
+    assert deleted.status_code == HTTPStatus.NO_CONTENT
+    comments = get_article_comments.sync_detailed(slug, client=reader)
+    assert expect(comments, HTTPStatus.OK, MultipleCommentsResponse).comments == []
+    unfavorite = expect(
+        delete_article_favorite.sync_detailed(slug, client=reader),
+        HTTPStatus.OK,
+        SingleArticleResponse,
+    ).article
+    assert (unfavorite.favorited, unfavorite.favorites_count) == (False, 0)
+    unfollowed = unfollow_user_by_username.sync_detailed(author_name, client=reader)
+    assert expect(unfollowed, HTTPStatus.OK, ProfileResponse).profile.following is False
+
+    # The author deletes the article; it is gone.
+    assert delete_article.sync_detailed(slug, client=author).status_code == HTTPStatus.NO_CONTENT
+    error(get_article.sync_detailed(slug, client=author), HTTPStatus.NOT_FOUND)
+    print(f"journey ok: {author_name} wrote {slug}; {reader_name} followed, favorited, commented")

@@ -1,0 +1,307 @@
+"""Every write operation x every kind of caller: who may do what, and that refusals change nothing.
+
+anonymous and a bad token are a 401; another user is a 403 on someone else's article or
+comment, and succeeds where any user may act (create, comment, favorite, follow, own account);
+the owner succeeds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from api.auth import token_for
+from db.models import Base, User
+from db.session import Database
+from tests.factories import Account, add_comment, create_article, errors_of
+
+MISSING = "missing authorization token"
+INVALID = "invalid or expired authorization token"
+_seq = itertools.count(1)
+
+
+def quick_account(app: Flask, db: Database, username: str) -> Account:
+    """A user straight in the database: the matrix is about tokens, not password hashing."""
+    session = db.session()
+    user = User(
+        username=f"{username}{next(_seq)}",
+        email=f"{username}{next(_seq)}@example.com",
+        password_hash="unusable",
+        bio="",
+        image="",
+    )
+    session.add(user)
+    session.commit()
+    with app.app_context():
+        token = token_for(user)
+    return Account(username=user.username, email=user.email, token=token)
+
+
+@dataclass
+class World:
+    owner: Account
+    other: Account
+    celeb: Account
+    slug: str
+    comment_id: int
+
+    def account(self, caller: str) -> Account:
+        return self.owner if caller == "owner" else self.other
+
+    def not_caller(self, caller: str) -> Account:
+        return self.other if caller == "owner" else self.owner
+
+
+@pytest.fixture
+def world(app: Flask, db: Database, client: FlaskClient) -> World:
+    owner = quick_account(app, db, "owner")
+    other = quick_account(app, db, "other")
+    celeb = quick_account(app, db, "celeb")
+    slug = create_article(client, owner, title="Owned article", tagList=["owned"])["slug"]
+    comment = add_comment(client, owner, slug, "owner's comment")
+    return World(owner, other, celeb, slug, comment["id"])
+
+
+def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table: a refused write must leave all of them as they were."""
+    session = db.session()
+    state = {
+        table.name: [
+            tuple(row) for row in session.execute(select(table).order_by(*table.primary_key))
+        ]
+        for table in Base.metadata.sorted_tables
+    }
+    db.session.remove()
+    return state
+
+
+def article_as(client: FlaskClient, w: World, account: Account) -> dict[str, Any]:
+    article: dict[str, Any] = client.get(f"/api/articles/{w.slug}", headers=account.headers).json[
+        "article"
+    ]
+    return article
+
+
+def following(client: FlaskClient, w: World, account: Account) -> bool:
+    response = client.get(f"/api/profiles/{w.celeb.username}", headers=account.headers)
+    return bool(response.json["profile"]["following"])
+
+
+# Postconditions of a successful call, given the caller's name ("owner" or "other").
+Check = Callable[[FlaskClient, World, str], None]
+Setup = Callable[[FlaskClient, World], None]
+
+
+def _created(client: FlaskClient, w: World, caller: str) -> None:
+    article = client.get("/api/articles/matrix-article").json["article"]
+    assert article["author"]["username"] == w.account(caller).username
+
+
+def _updated(client: FlaskClient, w: World, caller: str) -> None:
+    assert article_as(client, w, w.owner)["body"] == "changed by the matrix"
+
+
+def _deleted(client: FlaskClient, w: World, caller: str) -> None:
+    assert client.get(f"/api/articles/{w.slug}").status_code == 404
+
+
+def _commented(client: FlaskClient, w: World, caller: str) -> None:
+    comments = client.get(f"/api/articles/{w.slug}/comments").json["comments"]
+    assert [(c["body"], c["author"]["username"]) for c in comments] == [
+        ("matrix comment", w.account(caller).username),
+        ("owner's comment", w.owner.username),
+    ]
+
+
+def _comment_deleted(client: FlaskClient, w: World, caller: str) -> None:
+    assert client.get(f"/api/articles/{w.slug}/comments").json["comments"] == []
+
+
+def _favorited(client: FlaskClient, w: World, caller: str) -> None:
+    assert article_as(client, w, w.account(caller))["favorited"] is True
+    assert article_as(client, w, w.not_caller(caller))["favorited"] is False
+    assert article_as(client, w, w.owner)["favoritesCount"] == 1
+
+
+def _both_favorite(client: FlaskClient, w: World) -> None:
+    for account in (w.owner, w.other):
+        client.post(f"/api/articles/{w.slug}/favorite", headers=account.headers)
+
+
+def _unfavorited(client: FlaskClient, w: World, caller: str) -> None:
+    assert article_as(client, w, w.account(caller))["favorited"] is False
+    assert article_as(client, w, w.not_caller(caller))["favorited"] is True
+    assert article_as(client, w, w.owner)["favoritesCount"] == 1
+
+
+def _followed(client: FlaskClient, w: World, caller: str) -> None:
+    assert following(client, w, w.account(caller)) is True
+    assert following(client, w, w.not_caller(caller)) is False
+
+
+def _both_follow(client: FlaskClient, w: World) -> None:
+    for account in (w.owner, w.other):
+        client.post(f"/api/profiles/{w.celeb.username}/follow", headers=account.headers)
+
+
+def _unfollowed(client: FlaskClient, w: World, caller: str) -> None:
+    assert following(client, w, w.account(caller)) is False
+    assert following(client, w, w.not_caller(caller)) is True
+
+
+def _user_updated(client: FlaskClient, w: World, caller: str) -> None:
+    me = client.get("/api/user", headers=w.account(caller).headers).json["user"]
+    assert me["bio"] == "changed by the matrix"
+    them = client.get("/api/user", headers=w.not_caller(caller).headers).json["user"]
+    assert them["bio"] == ""
+
+
+def _no_setup(client: FlaskClient, w: World) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: Callable[[World], str]
+    body: dict[str, Any] | None
+    other_status: int
+    owner_status: int
+    check: Check
+    setup: Setup = _no_setup
+
+
+OPERATIONS = {
+    "CreateArticle": Operation(
+        "POST",
+        lambda w: "/api/articles",
+        {"article": {"title": "Matrix article", "description": "d", "body": "b"}},
+        201,
+        201,
+        _created,
+    ),
+    "UpdateArticle": Operation(
+        "PUT",
+        lambda w: f"/api/articles/{w.slug}",
+        {"article": {"body": "changed by the matrix"}},
+        403,
+        200,
+        _updated,
+    ),
+    "DeleteArticle": Operation(
+        "DELETE", lambda w: f"/api/articles/{w.slug}", None, 403, 204, _deleted
+    ),
+    "CreateArticleComment": Operation(
+        "POST",
+        lambda w: f"/api/articles/{w.slug}/comments",
+        {"comment": {"body": "matrix comment"}},
+        200,
+        200,
+        _commented,
+    ),
+    "DeleteArticleComment": Operation(
+        "DELETE",
+        lambda w: f"/api/articles/{w.slug}/comments/{w.comment_id}",
+        None,
+        403,
+        204,
+        _comment_deleted,
+    ),
+    "CreateArticleFavorite": Operation(
+        "POST", lambda w: f"/api/articles/{w.slug}/favorite", None, 200, 200, _favorited
+    ),
+    "DeleteArticleFavorite": Operation(
+        "DELETE",
+        lambda w: f"/api/articles/{w.slug}/favorite",
+        None,
+        200,
+        200,
+        _unfavorited,
+        _both_favorite,
+    ),
+    "FollowUserByUsername": Operation(
+        "POST", lambda w: f"/api/profiles/{w.celeb.username}/follow", None, 200, 200, _followed
+    ),
+    "UnfollowUserByUsername": Operation(
+        "DELETE",
+        lambda w: f"/api/profiles/{w.celeb.username}/follow",
+        None,
+        200,
+        200,
+        _unfollowed,
+        _both_follow,
+    ),
+    "UpdateCurrentUser": Operation(
+        "PUT",
+        lambda w: "/api/user",
+        {"user": {"bio": "changed by the matrix"}},
+        200,
+        200,
+        _user_updated,
+    ),
+}
+CALLERS = ("anonymous", "bad token", "other user", "owner")
+
+
+def caller_headers(w: World, caller: str) -> dict[str, str]:
+    if caller == "anonymous":
+        return {}
+    if caller == "bad token":
+        # The owner's own token with its signature replaced: well-formed, but not ours.
+        header_and_payload = w.owner.token.rsplit(".", 1)[0]
+        return {"Authorization": f"Token {header_and_payload}.{'A' * 43}"}
+    return w.account("owner" if caller == "owner" else "other").headers
+
+
+def test_matrix_covers_every_write_operation(app: Flask) -> None:
+    """A new write operation must join the matrix."""
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    writes = {
+        operation["operationId"]
+        for item in spec["paths"].values()
+        for method, operation in item.items()
+        if method in {"post", "put", "delete", "patch"}
+    }
+    # Open to all (CreateUser, Login), or only ever about the caller's own token (Logout).
+    outside = {"CreateUser", "Login", "Logout"}
+    assert writes - outside == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_write_authorization(
+    client: FlaskClient, db: Database, world: World, name: str, caller: str
+) -> None:
+    op = OPERATIONS[name]
+    op.setup(client, world)
+    before = snapshot(db)
+    assert before["articles"] and before["comments"] and before["users"]
+
+    response = client.open(
+        op.path(world), method=op.method, json=op.body, headers=caller_headers(world, caller)
+    )
+
+    if caller in ("anonymous", "bad token"):
+        assert response.status_code == 401, response.json
+        assert errors_of(response) == [MISSING if caller == "anonymous" else INVALID]
+        assert response.headers["WWW-Authenticate"].startswith("Token")
+        assert snapshot(db) == before
+        return
+    expected = op.owner_status if caller == "owner" else op.other_status
+    assert response.status_code == expected, response.json
+    if expected == 403:
+        errors_of(response)
+        assert snapshot(db) == before
+        return
+    if expected == 204:
+        assert response.data == b""
+    else:
+        assert isinstance(response.json, dict)
+    op.check(client, world, "owner" if caller == "owner" else "other")

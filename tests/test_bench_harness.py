@@ -1,0 +1,131 @@
+"""The benchmark harness (bench/): its pure parts always; `--quick` end to end when wrk is here.
+
+No timing assertions: numbers belong to bench/results/, not to the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import report, run, seed, wrk
+from bench.wrk import Request, Result
+from tests.conftest import PostgresServer, unavailable
+
+# wrk 4.1 with bench/wrk.lua against the static ceiling, verbatim.
+WRK_OUTPUT = """\
+Running 1s test @ http://127.0.0.1:18765
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     5.53ms    6.18ms  43.83ms   87.66%
+    Req/Sec     1.91k     1.08k    3.27k    52.38%
+  4040 requests in 1.08s, 761.45KB read
+Requests/sec:   3744.08
+Transfer/sec:    705.67KB
+BENCH_RESULT {"requests":4040,"duration_us":1079036,"bytes":779720,"non2xx":0,"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},"latency_us":{"mean":5531.1,"p50":2842,"p90":14016,"p99":31369,"max":43833}}
+"""
+
+
+def result(rps: float, p99_ms: float = 10.0, non2xx: int = 0) -> Result:
+    return Result(
+        requests=int(rps * 10),
+        seconds=10.0,
+        rps=rps,
+        p50_ms=p99_ms / 2,
+        p90_ms=p99_ms * 0.8,
+        p99_ms=p99_ms,
+        max_ms=p99_ms * 2,
+        mean_ms=p99_ms / 2,
+        non2xx=non2xx,
+        socket_errors=0,
+        bytes_per_response=1000.0,
+    )
+
+
+def test_parse_reads_the_result_line() -> None:
+    parsed = wrk.parse(WRK_OUTPUT)
+    assert parsed.requests == 4040
+    assert parsed.rps == pytest.approx(4040 / 1.079036, abs=0.1)
+    assert (parsed.p50_ms, parsed.p90_ms, parsed.p99_ms, parsed.max_ms) == (
+        2.842,
+        14.016,
+        31.369,
+        43.833,
+    )
+    assert parsed.non2xx == 0 and parsed.socket_errors == 0
+    assert parsed.bytes_per_response == pytest.approx(193.0)
+
+
+def test_parse_without_result_line_says_so() -> None:
+    with pytest.raises(ValueError, match="BENCH_RESULT"):
+        wrk.parse("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_request_lines_reject_what_the_lua_script_cannot_split() -> None:
+    assert Request("GET", "/api/tags").line() == "GET\t/api/tags\t\t"
+    assert Request("POST", "/p", "tok", '{"a": "{n}"}').line() == 'POST\t/p\ttok\t{"a": "{n}"}'
+    with pytest.raises(ValueError, match="tabs and newlines"):
+        Request("POST", "/p", body="a\nb").line()
+
+
+def test_table_and_targets() -> None:
+    results = {s.name: result(100.0) for s in report.SCENARIOS}
+    results["feed"] = result(10.0, p99_ms=250.0, non2xx=3)
+    ceilings: dict[report.Ceiling, Result] = {"sql": result(150.0), "static": result(300.0)}
+
+    text = report.table(results, ceilings)
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["scenario", "req/s", "p50"]
+    assert len(lines) == 2 + len(report.SCENARIOS) + 2
+    assert any(line.startswith("list anonymous") and "0.67x*" in line for line in lines)
+    assert any(line.startswith("tags") and "0.33x*" in line for line in lines)
+    assert any(line.startswith("[raw-SQL ceiling]") for line in lines)
+
+    found = {t.description: t for t in report.targets(results, ceilings)}
+    assert found["list anonymous >= 0.5x raw-SQL ceiling"].met
+    assert not found["feed >= 0.4x raw-SQL ceiling"].met
+    assert found["tags >= 0.3x static ceiling"].met
+    assert not found["p99 <= 100 ms on reads"].met
+    assert "feed: 250.0 ms" in found["p99 <= 100 ms on reads"].detail
+    assert not found["0 non-2xx (and no socket errors)"].met
+
+    document = report.document(results, ceilings, quick=True)
+    assert document["scenarios"]["list anonymous"]["vs_raw_sql"] == pytest.approx(0.667)
+    json.dumps(document)  # JSON-ready
+
+
+def test_scenario_requests_cover_every_scenario() -> None:
+    data = seed.Dataset(
+        users=[{"username": "u", "email": "u@x.example", "token": "t"}],
+        slugs=["a-slug"],
+        tags=["c++", "python"],
+        followers=["t"],
+        commented=["a-slug"],
+    )
+    requests = run.scenario_requests(data)
+    assert set(requests) == {s.name for s in report.SCENARIOS}
+    assert all(requests[name] for name in requests)
+    assert requests["list by tag"][0].path == "/api/articles?tag=c%2B%2B&limit=20"
+    assert "{n}" in requests["create article"][0].body
+    for lines in requests.values():
+        for request in lines:
+            request.line()
+
+
+def test_quick_run_end_to_end(postgres_server: PostgresServer, tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        unavailable("wrk is not installed (apt-get install wrk)")
+    status = run.main(["--quick", "--duration=1", "--warmup=0", f"--results={tmp_path}"])
+    assert status == 0
+    [saved] = tmp_path.glob("*.json")
+    document = json.loads(saved.read_text())
+    assert set(document["scenarios"]) == {s.name for s in report.SCENARIOS}
+    assert set(document["ceilings"]) == {"raw-SQL ceiling", "static ceiling"}
+    assert document["list_page"]["same_json"] is True
+    assert all(
+        {"rps", "p50_ms", "p99_ms", "non2xx"} <= set(s) for s in document["scenarios"].values()
+    )
+    assert len(document["rss_kib"]["after a second list anonymous run"]) == 2

@@ -1,0 +1,187 @@
+"""Races on real PostgreSQL transactions: the database's constraints decide, never a 500.
+
+These need real commits, which the rolled-back-transaction `client` fixture cannot give, so
+the module builds its own app over its own throwaway database and empties it between tests.
+Each thread has its own test client; a barrier lines the requests up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from api import create_app
+from db.models import Base
+from tests.conftest import PostgresServer, make_settings
+from tests.factories import PASSWORD, Account, create_article, register
+
+pytestmark = pytest.mark.postgres_only
+
+# Below the app's pool (5 + 5 overflow) so a request never waits on a connection.
+THREADS = 10
+
+Result = tuple[int, Any]
+
+
+@pytest.fixture(scope="module")
+def app(postgres_server: PostgresServer) -> Iterator[Flask]:
+    """A committed-for-real app on a database of its own (PostgreSQL only, by construction)."""
+    url = postgres_server.create()
+    application = create_app(make_settings(url))
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["conduit_db"].dispose()
+    postgres_server.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(app: Flask) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with app.extensions["conduit_db"].engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def scalar(app: Flask, sql: str, **params: Any) -> Any:
+    with app.extensions["conduit_db"].engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def race(app: Flask, requests: list[Callable[[FlaskClient], Any]]) -> list[Result]:
+    """Run each request in its own thread, all released at once; (status, json) per request."""
+    barrier = threading.Barrier(len(requests), timeout=15)
+    results: list[Result | None] = [None] * len(requests)
+    failures: list[BaseException] = []
+
+    def run(index: int, send: Callable[[FlaskClient], Any]) -> None:
+        client = app.test_client()
+        try:
+            barrier.wait()
+            response = send(client)
+            results[index] = (response.status_code, response.get_json(silent=True))
+        except BaseException as exc:  # surfaced below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    assert not failures, failures
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def statuses(results: list[Result]) -> Counter[int]:
+    return Counter(status for status, _ in results)
+
+
+def _signup(username: str, email: str) -> Callable[[FlaskClient], Any]:
+    def send(client: FlaskClient) -> Any:
+        user = {"username": username, "email": email, "password": PASSWORD}
+        return client.post("/api/users", json={"user": user})
+
+    return send
+
+
+def test_same_username_registrations_race(app: Flask) -> None:
+    results = race(app, [_signup("racer", f"racer{i}@example.com") for i in range(THREADS)])
+    assert statuses(results) == {201: 1, 422: THREADS - 1}, results
+    for status, body in results:
+        if status == 422:
+            assert body == {"errors": {"body": ["username has already been taken"]}}
+    assert scalar(app, "SELECT count(*) FROM users WHERE username = 'racer'") == 1
+    assert scalar(app, "SELECT count(*) FROM users") == 1
+
+
+def test_same_email_registrations_race(app: Flask) -> None:
+    results = race(app, [_signup(f"mail{i}", "same@example.com") for i in range(THREADS)])
+    assert statuses(results) == {201: 1, 422: THREADS - 1}, results
+    for status, body in results:
+        if status == 422:
+            assert body == {"errors": {"body": ["email has already been taken"]}}
+    assert scalar(app, "SELECT count(*) FROM users") == 1
+
+
+def _favorite(slug: str, account: Account) -> Callable[[FlaskClient], Any]:
+    def send(client: FlaskClient) -> Any:
+        return client.post(f"/api/articles/{slug}/favorite", headers=account.headers)
+
+    return send
+
+
+def test_many_users_favorite_one_article_in_parallel(app: Flask, client: FlaskClient) -> None:
+    author = register(client)
+    slug = create_article(client, author)["slug"]
+    fans = [register(client) for _ in range(THREADS)]
+    results = race(app, [_favorite(slug, fan) for fan in fans])
+    assert statuses(results) == {200: THREADS}, results
+    for _, body in results:
+        assert body["article"]["favorited"] is True
+        assert 1 <= body["article"]["favoritesCount"] <= THREADS
+    assert client.get(f"/api/articles/{slug}").json["article"]["favoritesCount"] == THREADS
+    assert scalar(app, "SELECT count(*) FROM favorites") == THREADS
+
+
+def test_one_user_favorites_one_article_in_parallel(app: Flask, client: FlaskClient) -> None:
+    author = register(client)
+    slug = create_article(client, author)["slug"]
+    fan = register(client)
+    results = race(app, [_favorite(slug, fan) for _ in range(THREADS)])
+    assert statuses(results) == {200: THREADS}, results
+    assert all(body["article"]["favoritesCount"] == 1 for _, body in results), results
+    assert client.get(f"/api/articles/{slug}").json["article"]["favoritesCount"] == 1
+    assert scalar(app, "SELECT count(*) FROM favorites") == 1
+
+
+def _create(account: Account, **article: Any) -> Callable[[FlaskClient], Any]:
+    body = {"description": "d", "body": "b", **article}
+
+    def send(client: FlaskClient) -> Any:
+        return client.post("/api/articles", json={"article": body}, headers=account.headers)
+
+    return send
+
+
+def test_same_title_creates_get_distinct_slugs(app: Flask, client: FlaskClient) -> None:
+    authors = [register(client) for _ in range(THREADS)]
+    results = race(app, [_create(a, title="How to race") for a in authors])
+    assert statuses(results) == {201: THREADS}, results
+    slugs = [body["article"]["slug"] for _, body in results]
+    assert len(set(slugs)) == THREADS, slugs
+    assert "how-to-race" in slugs
+    assert all(s.startswith("how-to-race") for s in slugs)
+    for slug in slugs:
+        assert client.get(f"/api/articles/{slug}").status_code == 200
+    assert scalar(app, "SELECT count(*) FROM articles") == THREADS
+
+
+def test_first_use_of_a_new_tag_in_parallel(app: Flask, client: FlaskClient) -> None:
+    author = register(client)
+    results = race(
+        app,
+        [
+            _create(author, title=f"Tagged {i}", tagList=["brand-new", f"own-{i}"])
+            for i in range(THREADS)
+        ],
+    )
+    assert statuses(results) == {201: THREADS}, results
+    for i, (_, body) in enumerate(results):
+        assert body["article"]["tagList"] == sorted(["brand-new", f"own-{i}"])
+    assert scalar(app, "SELECT count(*) FROM tags WHERE name = 'brand-new'") == 1
+    assert scalar(app, "SELECT count(*) FROM tags") == THREADS + 1
+    listed = client.get("/api/articles", query_string={"tag": "brand-new"}).json
+    assert listed["articlesCount"] == THREADS
+    assert client.get("/api/tags").json["tags"][0] == "brand-new"

@@ -1,0 +1,142 @@
+"""No N+1: each read costs a fixed, small number of SQL statements, whatever the page size.
+
+The counts include the token's user lookup (one statement) when a token is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import insert, select
+
+from db.models import Article, Comment, User, favorites, follows
+from db.session import Database
+from tests.conftest import QueryCounter
+from tests.factories import Account, create_article, register
+
+PAGE = 20
+
+
+@dataclass
+class Data:
+    reader: Account
+    authors: list[Account]
+    slug: str  # an article with PAGE comments by several authors
+    single_comment_slug: str
+
+
+def user_id(db: Database, account: Account) -> int:
+    found = db.session().scalar(select(User.id).where(User.username == account.username))
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def data(client: FlaskClient, db: Database) -> Data:
+    """PAGE articles by three authors with tags, favorites and comments; the reader follows all.
+
+    Articles go through the API (slugs, tags); the rest is inserted in bulk, for speed.
+    """
+    reader = register(client)
+    authors = [register(client) for _ in range(3)]
+    slugs = [
+        create_article(client, authors[n % 3], tagList=[f"tag{n}", f"shared{n % 2}"])["slug"]
+        for n in range(PAGE)
+    ]
+    session = db.session()
+    ids = {slug: id_ for slug, id_ in session.execute(select(Article.slug, Article.id))}
+    reader_id, *author_ids = (user_id(db, a) for a in (reader, *authors))
+    session.execute(
+        insert(favorites),
+        [{"user_id": reader_id, "article_id": ids[s]} for s in slugs[::2]]
+        + [{"user_id": author_ids[0], "article_id": ids[s]} for s in slugs[:5]],
+    )
+    session.execute(
+        insert(follows), [{"follower_id": reader_id, "followed_id": a} for a in author_ids]
+    )
+    session.add_all(
+        Comment(body=f"comment {n}", article_id=ids[slugs[0]], author_id=author_ids[n % 3])
+        for n in range(PAGE)
+    )
+    session.add(Comment(body="alone", article_id=ids[slugs[1]], author_id=author_ids[0]))
+    session.commit()
+    db.session.remove()
+    return Data(reader, authors, slugs[0], slugs[1])
+
+
+def count(
+    client: FlaskClient, queries: QueryCounter, url: str, account: Account | None = None
+) -> tuple[int, dict]:
+    with queries:
+        response = client.get(url, headers=account.headers if account else {})
+    assert response.status_code == 200, response.json
+    return queries.count, response.json
+
+
+def test_article_lists_and_feed(client: FlaskClient, queries: QueryCounter, data: Data) -> None:
+    # anonymous: the total, then the page
+    one, page_one = count(client, queries, "/api/articles?limit=1")
+    many, page_many = count(client, queries, f"/api/articles?limit={PAGE}")
+    assert (len(page_one["articles"]), len(page_many["articles"])) == (1, PAGE)
+    assert one == many == 2
+
+    # with a token: the viewer, the total, the page (favorited/following included)
+    one, page_one = count(client, queries, "/api/articles?limit=1", data.reader)
+    many, page_many = count(client, queries, f"/api/articles?limit={PAGE}", data.reader)
+    assert (len(page_one["articles"]), len(page_many["articles"])) == (1, PAGE)
+    assert sum(a["favorited"] for a in page_many["articles"]) == PAGE // 2
+    assert all(a["author"]["following"] for a in page_many["articles"])
+    assert one == many == 3
+
+    # every filter at once costs no more
+    query = f"tag=shared0&author={data.authors[0].username}&favorited={data.reader.username}"
+    one, _ = count(client, queries, f"/api/articles?{query}&limit=1", data.reader)
+    many, page = count(client, queries, f"/api/articles?{query}", data.reader)
+    assert page["articlesCount"] == len(page["articles"]) > 1
+    assert one == many == 3
+
+    # a page past the end needs only the total
+    n, page = count(client, queries, f"/api/articles?offset={PAGE}")
+    assert page == {"articles": [], "articlesCount": PAGE}
+    assert n == 1
+
+    # the feed: the viewer, the total, the page
+    one, page_one = count(client, queries, "/api/articles/feed?limit=1", data.reader)
+    many, page_many = count(client, queries, f"/api/articles/feed?limit={PAGE}", data.reader)
+    assert (len(page_one["articles"]), len(page_many["articles"])) == (1, PAGE)
+    assert one == many == 3
+
+
+def test_single_article_and_comments(
+    client: FlaskClient, queries: QueryCounter, data: Data
+) -> None:
+    anonymous, body = count(client, queries, f"/api/articles/{data.slug}")
+    assert len(body["article"]["tagList"]) == 2 and body["article"]["favoritesCount"] == 2
+    assert anonymous == 1
+    viewer, body = count(client, queries, f"/api/articles/{data.slug}", data.reader)
+    assert body["article"]["favorited"] is True
+    assert viewer == 2
+
+    # the article's id, then all its comments with their authors
+    one, few = count(client, queries, f"/api/articles/{data.single_comment_slug}/comments")
+    many, lots = count(client, queries, f"/api/articles/{data.slug}/comments")
+    assert (len(few["comments"]), len(lots["comments"])) == (1, PAGE)
+    assert one == many == 2
+    one, few = count(
+        client, queries, f"/api/articles/{data.single_comment_slug}/comments", data.reader
+    )
+    many, lots = count(client, queries, f"/api/articles/{data.slug}/comments", data.reader)
+    assert all(c["author"]["following"] for c in lots["comments"])
+    assert one == many == 3
+
+
+def test_tags(client: FlaskClient, queries: QueryCounter) -> None:
+    author = register(client)
+    create_article(client, author, tagList=["only"])
+    one, few = count(client, queries, "/api/tags")
+    create_article(client, author, tagList=[f"t{n}" for n in range(PAGE - 1)])
+    many, lots = count(client, queries, "/api/tags")
+    assert (len(few["tags"]), len(lots["tags"])) == (1, PAGE)
+    assert one == many == 1
