@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run serve migrate test pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test bench clean
+.PHONY: help install run serve migrate test pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck openapi-check sdk-check pytest ## Everything CI runs: lint, types, spec and SDK drift, the whole suite
+
+fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in reports/ (FUZZ_ARGS=--max-examples N)
+	$(BIN)/python -m contracts.fuzz $(FUZZ_ARGS)
 
 bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (wrk); BENCH_ARGS=--quick for a smoke run
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

@@ -67,6 +67,10 @@ jwt.user_lookup_error_loader(_invalid)
 def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
     from api.extensions import db_session
 
+    # Every token we issue has both; one without a jti could never be revoked by a logout, and
+    # one without an exp would never lapse. Such a token was forged or issued by someone else.
+    if not isinstance(payload.get("jti"), str) or payload.get("exp") is None:
+        return None
     try:
         user_id = int(payload["sub"])
     except (KeyError, TypeError, ValueError):
@@ -74,7 +78,7 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
     if not 0 < user_id <= INT32_MAX:  # a larger id cannot exist, and would overflow the query
         return None
     # One round trip for both: the user, and whether this token was revoked by a logout.
-    revoked = exists().where(RevokedToken.jti == str(payload.get("jti", "")))
+    revoked = exists().where(RevokedToken.jti == payload["jti"])
     row = db_session().execute(select(User, revoked).where(User.id == user_id)).first()
     if row is None or row[1]:
         return None

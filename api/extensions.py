@@ -38,6 +38,8 @@ ERROR_RESPONSES = {
     401: ("Unauthorized", "Missing, malformed, expired or revoked token"),
     403: ("Forbidden", "The resource belongs to another user"),
     404: ("NotFound", "No such resource"),
+    413: ("PayloadTooLarge", "The request body is larger than the server accepts"),
+    415: ("UnsupportedMediaType", "The request body is not `application/json`"),
     422: ("GenericError", "Validation failed; the messages say why"),
     429: ("TooManyRequests", "Rate limit exceeded; retry after `Retry-After` seconds"),
     503: ("ServiceUnavailable", "A dependency (the database) is unavailable; retry later"),
@@ -158,8 +160,10 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
         def decorator(func: F) -> F:
             wrapped = parse(func)
-            # Document the validation failure with our named error response.
-            wrapped._apidoc["arguments"]["responses"] = {422: ERROR_RESPONSES[422][0]}
+            # Document the validation failure with our named error response, and for a body,
+            # the size cap and the media type it must have.
+            codes = [422] if kwargs.get("location", "json") != "json" else [413, 415, 422]
+            wrapped._apidoc["arguments"]["responses"] = {c: ERROR_RESPONSES[c][0] for c in codes}
             return cast(F, wrapped)
 
         return decorator

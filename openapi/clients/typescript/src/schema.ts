@@ -610,6 +610,15 @@ export interface components {
                 "application/json": components["schemas"]["GenericErrorModel"];
             };
         };
+        /** @description The request body is larger than the server accepts */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GenericErrorModel"];
+            };
+        };
         /** @description A dependency (the database) is unavailable; retry later */
         ServiceUnavailable: {
             headers: {
@@ -630,6 +639,15 @@ export interface components {
         };
         /** @description Missing, malformed, expired or revoked token */
         Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GenericErrorModel"];
+            };
+        };
+        /** @description The request body is not `application/json` */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -715,6 +733,8 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
         };
     };
@@ -811,6 +831,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
         };
     };
@@ -906,6 +928,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
         };
     };
@@ -1194,6 +1218,8 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
         };
     };
@@ -1228,6 +1254,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -1263,6 +1291,8 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
             429: components["responses"]["TooManyRequests"];
         };

@@ -43,6 +43,16 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 413:
+        response_413 = GenericErrorModel.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = GenericErrorModel.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = GenericErrorModel.from_dict(response.json())
 
