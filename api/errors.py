@@ -128,12 +128,14 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def _rollback() -> None:
-    db = current_app.extensions.get("conduit_db")
-    if db is not None:
-        try:
-            db.session.rollback()
-        except DBAPIError:  # the connection itself is gone; removal at teardown discards it
-            log.debug("rollback failed", exc_info=True)
+    from api.extensions import db_session  # the seam imports this module
+
+    if "conduit_db" not in current_app.extensions:
+        return
+    try:
+        db_session().rollback()
+    except DBAPIError:  # the connection itself is gone; removal at teardown discards it
+        log.debug("rollback failed", exc_info=True)
 
 
 def register(app: Flask) -> None:

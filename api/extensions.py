@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 import flask_smorest
 import orjson
 from apispec import BasePlugin
-from flask import Response, current_app, g, jsonify
+from flask import Response, current_app, g, has_request_context, jsonify, request
 from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy.orm import Session
 from webargs.core import missing
@@ -55,8 +55,15 @@ def database() -> Database:
     return cast(Database, current_app.extensions["conduit_db"])
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db_session() -> Session:
-    return database().session()
+    """This request's session: the autocommit reader for safe methods, else the writer."""
+    db = database()
+    if has_request_context() and request.method in SAFE_METHODS:
+        return db.reader()
+    return db.session()
 
 
 def current_user() -> User:

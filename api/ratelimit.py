@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app
-from flask_limiter import Limiter
+from flask import Flask, Response, current_app
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from api.errors import error_response
 from api.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
+# No X-RateLimit-* headers on every response: each would cost another Redis round trip.
+# A refused request still says when to come back (Retry-After), computed only then.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False, strategy="fixed-window")
 
 
 def configure(app: Flask, settings: Settings) -> None:
@@ -32,6 +37,17 @@ def configure(app: Flask, settings: Settings) -> None:
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def _too_many_requests(error: RateLimitExceeded) -> Response:
+    current = limiter.current_limit
+    retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    return error_response(
+        429,
+        [f"too many requests: at most {error.description}"],
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def _setting(name: str) -> Callable[[], str]:

@@ -114,13 +114,11 @@ def app(database_url: str) -> Iterator[Flask]:
 def db(app: Flask) -> Iterator[Database]:
     """Bind the app's sessions to one connection whose transaction is rolled back after the test."""
     database: Database = app.extensions["conduit_db"]
-    database.session.remove()
     connection = database.engine.connect()
     transaction = connection.begin()
-    database.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    database.bind(connection)
     yield database
-    database.session.remove()
-    database.session.configure(bind=database.engine, join_transaction_mode="conservative_savepoint")
+    database.bind(None)
     transaction.rollback()
     connection.close()
 
