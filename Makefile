@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run serve migrate test pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench clean
+.PHONY: help install run serve migrate test test-ops pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ sdk-test: $(STAMP) $(NODE_STAMP) ## Both SDKs' user journeys against a live guni
 
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-ops: $(STAMP) ## Only the ops suite: JWT attacks, bad input, rate limits, faults, nginx scale-out
+	$(BIN)/python -m pytest tests/ops $(PYTEST_ARGS)
 
 test: lint typecheck openapi-check sdk-check pytest ## Everything CI runs: lint, types, spec and SDK drift, the whole suite
 

@@ -46,6 +46,15 @@ ERROR_RESPONSES = {
 }
 
 
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The `ETag` of a copy you hold: 304 and no body if it is still current",
+}
+
+
 def link(operation_id: str, **parameters: str) -> dict[str, Any]:
     """A link to `operation_id`, its parameters given as runtime expressions."""
     return {"operationId": operation_id, "parameters": parameters}
@@ -223,3 +232,19 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     def public(self, func: F) -> F:
         """No token needed, and one presented is ignored."""
         return self.doc(security=[])(func)
+
+    def conditional(self, func: F) -> F:
+        """Conditional GET: an `ETag` on 200s, and 304 (no body) when `If-None-Match` matches."""
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            response = current_app.make_response(func(*args, **kwargs))
+            if response.status_code == 200:
+                response.add_etag()  # a hash of the body: the page as this viewer sees it
+                response.make_conditional(request)
+            return response
+
+        return self.doc(
+            parameters=[IF_NONE_MATCH],
+            responses={304: {"description": "Not Modified: the `If-None-Match` ETag still holds"}},
+        )(cast(F, wrapper))

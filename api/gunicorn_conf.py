@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import time
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 8)))
@@ -32,3 +33,30 @@ def child_exit(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """On a graceful stop, answer the connections already queued before leaving.
+
+    A sync worker stops accepting as soon as it is told to stop, and when the last worker
+    closes the listening socket the kernel resets every connection still waiting in its
+    backlog: requests clients had already sent would fail. So each exiting worker first
+    serves what is queued (never past `graceful_timeout`, after which the master kills it).
+    """
+    from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
+
+    # Also called in the master when it reaps a worker: only the sync worker itself drains.
+    if not isinstance(worker, SyncWorker) or worker.pid != os.getpid():
+        return
+    if getattr(worker, "wsgi", None) is None:  # the app never loaded
+        return
+    deadline = time.monotonic() + max(graceful_timeout - 2, 1)
+    served = True
+    while served and time.monotonic() < deadline:
+        served = False
+        for listener in worker.sockets:
+            try:
+                worker.accept(listener)  # handles the request and closes the connection
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue
+            served = True

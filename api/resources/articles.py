@@ -89,6 +89,7 @@ def _articles_page(views: list[queries.ArticleView], total: int) -> dict[str, An
 @blp.route("/articles")
 class Articles(MethodView):
     @blp.auth_optional
+    @blp.conditional
     @blp.arguments(ArticlesQuery(), location="query")
     @blp.response(200, MultipleArticlesResponse)
     @blp.doc(operationId="GetArticles")
@@ -139,6 +140,7 @@ class Articles(MethodView):
 @blp.route("/articles/feed")
 class Feed(MethodView):
     @blp.auth_required
+    @blp.conditional
     @blp.arguments(Page(), location="query")
     @blp.response(200, MultipleArticlesResponse)
     @blp.doc(operationId="GetArticlesFeed")
@@ -154,6 +156,7 @@ class Feed(MethodView):
 @blp.route("/articles/<slug:slug>", parameters=SLUG)
 class ArticleBySlug(MethodView):
     @blp.auth_optional
+    @blp.conditional
     @blp.response(200, SingleArticleResponse)
     @blp.errors(404)
     @blp.doc(operationId="GetArticle")

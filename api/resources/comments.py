@@ -22,6 +22,7 @@ COMMENT_ID = {"in": "path", "name": "id", "description": "ID of the comment", "e
 @blp.route("/articles/<slug:slug>/comments", parameters=SLUG)
 class Comments(MethodView):
     @blp.auth_optional
+    @blp.conditional
     @blp.response(200, MultipleCommentsResponse)
     @blp.errors(404)
     @blp.doc(operationId="GetArticleComments")

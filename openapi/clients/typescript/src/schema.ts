@@ -665,19 +665,11 @@ export type $defs = Record<string, never>;
 export interface operations {
     GetArticles: {
         parameters: {
-            query?: {
-                /** @description The number of items to return. */
-                limit?: number;
-                /** @description The number of items to skip before starting to collect the result set. */
-                offset?: number;
-                /** @description Filter by tag */
-                tag?: string;
-                /** @description Filter by author (username) */
-                author?: string;
-                /** @description Filter by favorites of a user (username) */
-                favorited?: string;
+            query?: never;
+            header?: {
+                /** @description The `ETag` of a copy you hold: 304 and no body if it is still current */
+                "If-None-Match"?: string;
             };
-            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -691,6 +683,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MultipleArticlesResponse"];
                 };
+            };
+            /** @description Not Modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["GenericError"];
@@ -740,13 +739,11 @@ export interface operations {
     };
     GetArticlesFeed: {
         parameters: {
-            query?: {
-                /** @description The number of items to return. */
-                limit?: number;
-                /** @description The number of items to skip before starting to collect the result set. */
-                offset?: number;
+            query?: never;
+            header?: {
+                /** @description The `ETag` of a copy you hold: 304 and no body if it is still current */
+                "If-None-Match"?: string;
             };
-            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -761,6 +758,13 @@ export interface operations {
                     "application/json": components["schemas"]["MultipleArticlesResponse"];
                 };
             };
+            /** @description Not Modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["GenericError"];
         };
@@ -768,7 +772,10 @@ export interface operations {
     GetArticle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of a copy you hold: 304 and no body if it is still current */
+                "If-None-Match"?: string;
+            };
             path: {
                 /**
                  * @description Slug of the article
@@ -788,6 +795,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SingleArticleResponse"];
                 };
+            };
+            /** @description Not Modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -866,7 +880,10 @@ export interface operations {
     GetArticleComments: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of a copy you hold: 304 and no body if it is still current */
+                "If-None-Match"?: string;
+            };
             path: {
                 /**
                  * @description Slug of the article
@@ -886,6 +903,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MultipleCommentsResponse"];
                 };
+            };
+            /** @description Not Modified: the `If-None-Match` ETag still holds */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];

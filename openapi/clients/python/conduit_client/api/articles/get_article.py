@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -8,12 +8,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.generic_error_model import GenericErrorModel
 from ...models.single_article_response import SingleArticleResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     slug: str,
+    *,
+    if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -22,16 +27,21 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GenericErrorModel | SingleArticleResponse | None:
+) -> Any | GenericErrorModel | SingleArticleResponse | None:
     if response.status_code == 200:
         response_200 = SingleArticleResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 401:
         response_401 = GenericErrorModel.from_dict(response.json())
@@ -51,7 +61,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GenericErrorModel | SingleArticleResponse]:
+) -> Response[Any | GenericErrorModel | SingleArticleResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,24 +74,27 @@ def sync_detailed(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[GenericErrorModel | SingleArticleResponse]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | GenericErrorModel | SingleArticleResponse]:
     """Get an article
 
      With its body; `favorited` and `following` are computed when a token is given.
 
     Args:
         slug (str):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GenericErrorModel | SingleArticleResponse]
+        Response[Any | GenericErrorModel | SingleArticleResponse]
     """
 
     kwargs = _get_kwargs(
         slug=slug,
+        if_none_match=if_none_match,
     )
 
     response = client.get_httpx_client().request(
@@ -95,25 +108,28 @@ def sync(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> GenericErrorModel | SingleArticleResponse | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | GenericErrorModel | SingleArticleResponse | None:
     """Get an article
 
      With its body; `favorited` and `following` are computed when a token is given.
 
     Args:
         slug (str):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GenericErrorModel | SingleArticleResponse
+        Any | GenericErrorModel | SingleArticleResponse
     """
 
     return sync_detailed(
         slug=slug,
         client=client,
+        if_none_match=if_none_match,
     ).parsed
 
 
@@ -121,24 +137,27 @@ async def asyncio_detailed(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> Response[GenericErrorModel | SingleArticleResponse]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | GenericErrorModel | SingleArticleResponse]:
     """Get an article
 
      With its body; `favorited` and `following` are computed when a token is given.
 
     Args:
         slug (str):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GenericErrorModel | SingleArticleResponse]
+        Response[Any | GenericErrorModel | SingleArticleResponse]
     """
 
     kwargs = _get_kwargs(
         slug=slug,
+        if_none_match=if_none_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -150,25 +169,28 @@ async def asyncio(
     slug: str,
     *,
     client: AuthenticatedClient,
-) -> GenericErrorModel | SingleArticleResponse | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | GenericErrorModel | SingleArticleResponse | None:
     """Get an article
 
      With its body; `favorited` and `following` are computed when a token is given.
 
     Args:
         slug (str):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GenericErrorModel | SingleArticleResponse
+        Any | GenericErrorModel | SingleArticleResponse
     """
 
     return (
         await asyncio_detailed(
             slug=slug,
             client=client,
+            if_none_match=if_none_match,
         )
     ).parsed

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -12,34 +12,32 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    limit: int | Unset = 20,
-    offset: int | Unset = 0,
+    if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
-
-    params: dict[str, Any] = {}
-
-    params["limit"] = limit
-
-    params["offset"] = offset
-
-    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+    headers: dict[str, Any] = {}
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/articles/feed",
-        "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GenericErrorModel | MultipleArticlesResponse | None:
+) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     if response.status_code == 200:
         response_200 = MultipleArticlesResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 401:
         response_401 = GenericErrorModel.from_dict(response.json())
@@ -59,7 +57,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GenericErrorModel | MultipleArticlesResponse]:
+) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -71,28 +69,25 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = 20,
-    offset: int | Unset = 0,
-) -> Response[GenericErrorModel | MultipleArticlesResponse]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     """Get recent articles from users you follow
 
      Newest first, paged like the global list.
 
     Args:
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GenericErrorModel | MultipleArticlesResponse]
+        Response[Any | GenericErrorModel | MultipleArticlesResponse]
     """
 
     kwargs = _get_kwargs(
-        limit=limit,
-        offset=offset,
+        if_none_match=if_none_match,
     )
 
     response = client.get_httpx_client().request(
@@ -105,57 +100,51 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = 20,
-    offset: int | Unset = 0,
-) -> GenericErrorModel | MultipleArticlesResponse | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     """Get recent articles from users you follow
 
      Newest first, paged like the global list.
 
     Args:
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GenericErrorModel | MultipleArticlesResponse
+        Any | GenericErrorModel | MultipleArticlesResponse
     """
 
     return sync_detailed(
         client=client,
-        limit=limit,
-        offset=offset,
+        if_none_match=if_none_match,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = 20,
-    offset: int | Unset = 0,
-) -> Response[GenericErrorModel | MultipleArticlesResponse]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     """Get recent articles from users you follow
 
      Newest first, paged like the global list.
 
     Args:
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GenericErrorModel | MultipleArticlesResponse]
+        Response[Any | GenericErrorModel | MultipleArticlesResponse]
     """
 
     kwargs = _get_kwargs(
-        limit=limit,
-        offset=offset,
+        if_none_match=if_none_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -166,29 +155,26 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = 20,
-    offset: int | Unset = 0,
-) -> GenericErrorModel | MultipleArticlesResponse | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     """Get recent articles from users you follow
 
      Newest first, paged like the global list.
 
     Args:
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GenericErrorModel | MultipleArticlesResponse
+        Any | GenericErrorModel | MultipleArticlesResponse
     """
 
     return (
         await asyncio_detailed(
             client=client,
-            limit=limit,
-            offset=offset,
+            if_none_match=if_none_match,
         )
     ).parsed

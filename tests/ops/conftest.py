@@ -1,0 +1,334 @@
+"""Fixtures for tests that attack a real server: gunicorn processes, PostgreSQL, Redis, nginx.
+
+Everything here starts real processes on free loopback ports and tears them down (and drops
+every database, cluster and temp dir it made) even when a test fails. A missing service is a
+skip on a bare machine and a failure under CI=true (`tests.conftest.unavailable`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from tests.conftest import TEST_DATABASE_URL, unavailable
+from tests.live import ROOT, _wait_until_up, free_port
+
+JWT_SECRET = "ops-test-secret-" + "k" * 40
+REDIS_URL = os.environ.get("OPS_REDIS_URL", "redis://127.0.0.1:6379/14")
+QUIET = {"JWT_SECRET_KEY": JWT_SECRET, "RATE_LIMIT_ENABLED": "false", "ACCESS_LOG": "false"}
+PASSWORD = "ops password 123"
+TRACEBACK_MARKERS = (b"Traceback", b'File "')
+
+
+# --- HTTP: one fresh connection per request, raw bytes in and out -----------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def is_error_shape(self) -> bool:
+        try:
+            errors = self.json()["errors"]["body"]
+        except (ValueError, KeyError, TypeError):
+            return False
+        return isinstance(errors, list) and bool(errors) and all(isinstance(e, str) for e in errors)
+
+
+def call(
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    json_body: Any = None,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    token: str | None = None,
+    timeout: float = 30,
+) -> Reply:
+    """One request on its own connection (so gunicorn may hand it to any worker)."""
+    parts = urlsplit(base_url)
+    all_headers = {"Connection": "close", **(headers or {})}
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        all_headers.setdefault("Content-Type", "application/json")
+    if token is not None:
+        all_headers["Authorization"] = f"Token {token}"
+    started = time.monotonic()
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        # The server may answer (413) and close before reading a body it refuses; its answer
+        # is still there to read, as curl would.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.request(method, path, body=body, headers=all_headers)
+        response = conn.getresponse()
+        data = response.read()
+        return Reply(
+            response.status,
+            {k.lower(): v for k, v in response.getheaders()},
+            data,
+            time.monotonic() - started,
+        )
+    finally:
+        conn.close()
+
+
+def register(base_url: str, name: str | None = None, password: str = PASSWORD) -> str:
+    """A new user through the API; returns its token."""
+    name = name or f"ops{uuid.uuid4().hex[:10]}"
+    reply = call(
+        base_url,
+        "POST",
+        "/api/users",
+        json_body={
+            "user": {"username": name, "email": f"{name}@example.com", "password": password}
+        },
+    )
+    assert reply.status == 201, (reply.status, reply.body)
+    token: str = reply.json()["user"]["token"]
+    return token
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+
+@contextmanager
+def throwaway_database(prefix: str = "conduit_ops") -> Iterator[str]:
+    """A uniquely named database on the shared test server, dropped afterwards."""
+    admin = make_url(TEST_DATABASE_URL)
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        engine.dispose()
+        unavailable(f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {exc.__class__.__name__}")
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    with throwaway_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def sql(database_url: str) -> Iterator[Engine]:
+    """An engine on the module's database, for checking what the server really committed."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _pg_bin(name: str) -> str | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    found = str(candidates[-1]) if candidates else shutil.which(name)
+    return found
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of our own (initdb in a temp dir), which tests may stop and start."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.data = root / "data"
+        self.log = root / "postgres.log"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/conduit"
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args],
+            check=True,
+            timeout=timeout,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
+        pg_ctl = _pg_bin("pg_ctl")
+        assert pg_ctl
+        self._run(pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        pg_ctl = _pg_bin("pg_ctl")
+        assert pg_ctl
+        self._run(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    initdb = _pg_bin("initdb")
+    if initdb is None or _pg_bin("pg_ctl") is None or shutil.which("runuser") is None:
+        unavailable("initdb/pg_ctl/runuser not found: cannot run a private PostgreSQL cluster")
+    if os.geteuid() != 0:
+        unavailable("a private cluster is run as the postgres OS user, which needs root")
+    root = Path(tempfile.mkdtemp(prefix="conduit-pg-"))
+    root.chmod(0o755)
+    shutil.chown(root, "postgres", "postgres")
+    cluster = PrivateCluster(root, free_port())
+    try:
+        assert initdb
+        cluster._run(initdb, "-D", str(cluster.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        cluster.start()
+        engine = create_engine(
+            f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/postgres",
+            isolation_level="AUTOCOMMIT",
+        )
+        with engine.connect() as conn:
+            conn.execute(text("CREATE DATABASE conduit"))
+        engine.dispose()
+        yield cluster
+    finally:
+        if cluster.running():
+            subprocess.run(
+                [
+                    "runuser",
+                    "-u",
+                    "postgres",
+                    "--",
+                    str(_pg_bin("pg_ctl")),
+                    "-D",
+                    str(cluster.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                check=False,
+                capture_output=True,
+                timeout=60,
+            )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- Redis ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_db() -> Iterator[str]:
+    """Our own Redis database (14 by default), emptied before and after the test."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        client.close()
+        unavailable(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+# --- gunicorn, with its master process in hand ----------------------------------------------------
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def worker_pids(self) -> set[int]:
+        """The master's live children (gunicorn's workers), read from /proc."""
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                pids.add(int(stat.parent.name))
+        return pids
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn_server(
+    database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Like `tests.live.gunicorn`, but the test gets the master process (to signal it)."""
+    from db.migrate import upgrade
+
+    upgrade(database_url)
+    port = free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="conduit-gunicorn-"))
+    environment = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp),
+        **QUIET,
+        **(env or {}),
+    }
+    log_path = tmp / "gunicorn.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "api" / "gunicorn_conf.py"),
+                "api.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    server = Server(base_url, process, log_path)
+    try:
+        with log_path.open("rb") as reader:
+            _wait_until_up(base_url, process, reader)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pid in server.worker_pids():  # orphans, should a test have left any
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(tmp, ignore_errors=True)
