@@ -167,6 +167,22 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
     ARGUMENTS_PARSER = Parser()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_conditional_doc)
+
+    @staticmethod
+    def _prepare_conditional_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **_kwargs: Any
+    ) -> dict[str, Any]:
+        # Appended to the parameters the arguments produced, not in place of them.
+        if doc_info.get("conditional"):
+            doc.setdefault("parameters", []).append(IF_NONE_MATCH)
+            doc.setdefault("responses", {})[304] = {
+                "description": "Not Modified: the `If-None-Match` ETag still holds"
+            }
+        return doc
+
     # flask-smorest ships no type hints: these typed pass-throughs keep views checked.
     def route(self, rule: str, **kwargs: Any) -> Callable[[C], C]:
         return cast(Callable[[C], C], super().route(rule, **kwargs))
@@ -244,7 +260,5 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
                 response.make_conditional(request)
             return response
 
-        return self.doc(
-            parameters=[IF_NONE_MATCH],
-            responses={304: {"description": "Not Modified: the `If-None-Match` ETag still holds"}},
-        )(cast(F, wrapper))
+        wrapper._apidoc = {**getattr(wrapper, "_apidoc", {}), "conditional": True}  # type: ignore[attr-defined]
+        return cast(F, wrapper)

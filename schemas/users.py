@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import EMAIL_MAX, USERNAME_MAX
@@ -51,7 +51,8 @@ def _password(required: bool) -> fields.String:
         validate=[
             length(PASSWORD_MAX, PASSWORD_MIN),
             # Every other string field refuses NUL; C-string consumers would truncate at it.
-            validate.ContainsNoneOf(["\x00"], error="must not contain NUL characters"),
+            # (As a pattern, so the spec says so too.)
+            FullMatch(r"^[^\x00]*$", error="must not contain NUL characters"),
         ],
         metadata={"format": "password", "example": "jakejake"},
     )

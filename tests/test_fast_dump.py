@@ -63,7 +63,15 @@ def test_generated_dump_equals_marshmallow_on_real_objects(when: datetime) -> No
         (profiles.ProfileResponse(), {"profile": JAKE}),
         (
             users.UserResponse(),
-            {"user": {"email": "a@b.io", "token": "t.o.k", "username": "a", "bio": "", "image": ""}},
+            {
+                "user": {
+                    "email": "a@b.io",
+                    "token": "t.o.k",
+                    "username": "a",
+                    "bio": "",
+                    "image": "",
+                }
+            },
         ),
         (tags.TagsResponse(), {"tags": ["a", "b"]}),
     ]

@@ -665,7 +665,18 @@ export type $defs = Record<string, never>;
 export interface operations {
     GetArticles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The number of items to return. */
+                limit?: number;
+                /** @description The number of items to skip before starting to collect the result set. */
+                offset?: number;
+                /** @description Filter by tag */
+                tag?: string;
+                /** @description Filter by author (username) */
+                author?: string;
+                /** @description Filter by favorites of a user (username) */
+                favorited?: string;
+            };
             header?: {
                 /** @description The `ETag` of a copy you hold: 304 and no body if it is still current */
                 "If-None-Match"?: string;
@@ -739,7 +750,12 @@ export interface operations {
     };
     GetArticlesFeed: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The number of items to return. */
+                limit?: number;
+                /** @description The number of items to skip before starting to collect the result set. */
+                offset?: number;
+            };
             header?: {
                 /** @description The `ETag` of a copy you hold: 304 and no body if it is still current */
                 "If-None-Match"?: string;

@@ -12,15 +12,35 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+    tag: str | Unset = UNSET,
+    author: str | Unset = UNSET,
+    favorited: str | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(if_none_match, Unset):
         headers["If-None-Match"] = if_none_match
 
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    params["tag"] = tag
+
+    params["author"] = author
+
+    params["favorited"] = favorited
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/articles",
+        "params": params,
     }
 
     _kwargs["headers"] = headers
@@ -69,6 +89,11 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+    tag: str | Unset = UNSET,
+    author: str | Unset = UNSET,
+    favorited: str | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     """Get recent articles globally
@@ -77,6 +102,11 @@ def sync_detailed(
     `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+        tag (str | Unset):
+        author (str | Unset):
+        favorited (str | Unset):
         if_none_match (str | Unset):
 
     Raises:
@@ -88,6 +118,11 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
+        limit=limit,
+        offset=offset,
+        tag=tag,
+        author=author,
+        favorited=favorited,
         if_none_match=if_none_match,
     )
 
@@ -101,6 +136,11 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+    tag: str | Unset = UNSET,
+    author: str | Unset = UNSET,
+    favorited: str | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     """Get recent articles globally
@@ -109,6 +149,11 @@ def sync(
     `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+        tag (str | Unset):
+        author (str | Unset):
+        favorited (str | Unset):
         if_none_match (str | Unset):
 
     Raises:
@@ -121,6 +166,11 @@ def sync(
 
     return sync_detailed(
         client=client,
+        limit=limit,
+        offset=offset,
+        tag=tag,
+        author=author,
+        favorited=favorited,
         if_none_match=if_none_match,
     ).parsed
 
@@ -128,6 +178,11 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+    tag: str | Unset = UNSET,
+    author: str | Unset = UNSET,
+    favorited: str | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     """Get recent articles globally
@@ -136,6 +191,11 @@ async def asyncio_detailed(
     `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+        tag (str | Unset):
+        author (str | Unset):
+        favorited (str | Unset):
         if_none_match (str | Unset):
 
     Raises:
@@ -147,6 +207,11 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
+        limit=limit,
+        offset=offset,
+        tag=tag,
+        author=author,
+        favorited=favorited,
         if_none_match=if_none_match,
     )
 
@@ -158,6 +223,11 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+    tag: str | Unset = UNSET,
+    author: str | Unset = UNSET,
+    favorited: str | Unset = UNSET,
     if_none_match: str | Unset = UNSET,
 ) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     """Get recent articles globally
@@ -166,6 +236,11 @@ async def asyncio(
     `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+        tag (str | Unset):
+        author (str | Unset):
+        favorited (str | Unset):
         if_none_match (str | Unset):
 
     Raises:
@@ -179,6 +254,11 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            limit=limit,
+            offset=offset,
+            tag=tag,
+            author=author,
+            favorited=favorited,
             if_none_match=if_none_match,
         )
     ).parsed

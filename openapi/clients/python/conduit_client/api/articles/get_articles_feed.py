@@ -12,15 +12,26 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
     if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(if_none_match, Unset):
         headers["If-None-Match"] = if_none_match
 
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/articles/feed",
+        "params": params,
     }
 
     _kwargs["headers"] = headers
@@ -69,6 +80,8 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
     if_none_match: str | Unset = UNSET,
 ) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     """Get recent articles from users you follow
@@ -76,6 +89,8 @@ def sync_detailed(
      Newest first, paged like the global list.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
         if_none_match (str | Unset):
 
     Raises:
@@ -87,6 +102,8 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
+        limit=limit,
+        offset=offset,
         if_none_match=if_none_match,
     )
 
@@ -100,6 +117,8 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
     if_none_match: str | Unset = UNSET,
 ) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     """Get recent articles from users you follow
@@ -107,6 +126,8 @@ def sync(
      Newest first, paged like the global list.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
         if_none_match (str | Unset):
 
     Raises:
@@ -119,6 +140,8 @@ def sync(
 
     return sync_detailed(
         client=client,
+        limit=limit,
+        offset=offset,
         if_none_match=if_none_match,
     ).parsed
 
@@ -126,6 +149,8 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
     if_none_match: str | Unset = UNSET,
 ) -> Response[Any | GenericErrorModel | MultipleArticlesResponse]:
     """Get recent articles from users you follow
@@ -133,6 +158,8 @@ async def asyncio_detailed(
      Newest first, paged like the global list.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
         if_none_match (str | Unset):
 
     Raises:
@@ -144,6 +171,8 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
+        limit=limit,
+        offset=offset,
         if_none_match=if_none_match,
     )
 
@@ -155,6 +184,8 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
     if_none_match: str | Unset = UNSET,
 ) -> Any | GenericErrorModel | MultipleArticlesResponse | None:
     """Get recent articles from users you follow
@@ -162,6 +193,8 @@ async def asyncio(
      Newest first, paged like the global list.
 
     Args:
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
         if_none_match (str | Unset):
 
     Raises:
@@ -175,6 +208,8 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            limit=limit,
+            offset=offset,
             if_none_match=if_none_match,
         )
     ).parsed
