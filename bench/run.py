@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
@@ -26,12 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from bench import report, seed, servers, statements, wrk
 from bench.report import Ceiling
 from bench.wrk import Request, Result
-from tests.live import gunicorn
+from tests.live import gunicorn, throwaway_database
 
 RESULTS_DIR = Path(__file__).with_name("results")
 ADMIN_URL = os.environ.get(
@@ -59,21 +58,6 @@ class Progress:
 
     def say(self, message: str) -> None:
         print(f"[{time.monotonic() - self.start:7.1f}s] {message}", flush=True)
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    """A uniquely named database (conduit_bench_<uuid>), dropped afterwards whatever happens."""
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"conduit_bench_{uuid.uuid4().hex}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def scenario_requests(data: seed.Dataset) -> dict[str, list[Request]]:
@@ -179,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="conduit-bench-") as tmp,
-        throwaway_database() as database_url,
+        throwaway_database("conduit_bench", ADMIN_URL) as database_url,
     ):
         workdir = Path(tmp)
         progress.say(f"database {make_url(database_url).database}")

@@ -22,11 +22,10 @@ from api import create_app
 from api.settings import Settings
 from db.migrate import upgrade
 from db.session import Database
+from tests.live import DEFAULT_ADMIN_URL
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 

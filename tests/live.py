@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,15 +12,19 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from flask import Flask
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @contextmanager
@@ -41,15 +46,40 @@ def free_port() -> int:
         return port
 
 
+@dataclass
+class Server:
+    """A running gunicorn: its URL, its master process and its log."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def worker_pids(self) -> set[int]:
+        """The master's live children (gunicorn's workers), read from /proc."""
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                pids.add(int(stat.parent.name))
+        return pids
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
 @contextmanager
-def gunicorn(
+def gunicorn_server(
     database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
-) -> Iterator[str]:
+) -> Iterator[Server]:
     """`make serve` on a free loopback port: migrations, then gunicorn with our config file."""
     from db.migrate import upgrade
 
     upgrade(database_url)
     port = free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="conduit-gunicorn-"))
     environment = {
         **os.environ,
         "APP_ENV": "test",
@@ -58,50 +88,92 @@ def gunicorn(
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp),
         **(env or {}),
     }
+    log_path = tmp / "gunicorn.log"
     # A file, not a pipe: nobody reads a pipe after start-up, and a full one blocks the workers.
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "api" / "gunicorn_conf.py"),
-            "api.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "api" / "gunicorn_conf.py"),
+                "api.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        _wait_until_up(base_url, process, log)
-        yield base_url
+        _wait_until_up(server)
+        yield server
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pid in server.worker_pids():  # orphans, should a test have left any
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def gunicorn(
+    database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`gunicorn_server` for callers that only need its base URL."""
+    with gunicorn_server(database_url, workers=workers, env=env) as server:
+        yield server.base_url
+
+
+@contextmanager
+def throwaway_database(
+    prefix: str,
+    admin_url: str | None = None,
+    *,
+    unreachable: Callable[[str], None] | None = None,
+) -> Iterator[str]:
+    """A uniquely named database on the test server, dropped afterwards whatever happens.
+
+    `unreachable(reason)` is called when the server cannot be reached (tests pass
+    `tests.conftest.unavailable`); without it the error propagates.
+    """
+    admin = make_url(admin_url or os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL))
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            with engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as error:
+            if unreachable is None:
+                raise
+            unreachable(f"PostgreSQL not reachable at {admin}: {error.__class__.__name__}")
+        try:
+            yield admin.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
-def _wait_until_up(
-    base_url: str, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 30
-) -> None:
+def _wait_until_up(server: Server, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            stderr = log.read().decode(errors="replace")
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{stderr}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
-            with urllib.request.urlopen(f"{base_url}/api/tags", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(f"{server.base_url}/api/tags", timeout=2):  # noqa: S310
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer on {base_url} within {timeout}s")
+    raise RuntimeError(f"gunicorn did not answer on {server.base_url} within {timeout}s")

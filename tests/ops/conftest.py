@@ -12,14 +12,12 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +25,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, text
 
 from tests.conftest import TEST_DATABASE_URL, unavailable
-from tests.live import ROOT, _wait_until_up, free_port
+from tests.live import Server, free_port
+from tests.live import gunicorn_server as live_gunicorn_server
+from tests.live import throwaway_database as live_throwaway_database
 
 JWT_SECRET = "ops-test-secret-" + "k" * 40
 REDIS_URL = os.environ.get("OPS_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -117,24 +117,9 @@ def register(base_url: str, name: str | None = None, password: str = PASSWORD) -
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
-@contextmanager
-def throwaway_database(prefix: str = "conduit_ops") -> Iterator[str]:
+def throwaway_database(prefix: str = "conduit_ops") -> AbstractContextManager[str]:
     """A uniquely named database on the shared test server, dropped afterwards."""
-    admin = make_url(TEST_DATABASE_URL)
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        engine.dispose()
-        unavailable(f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {exc.__class__.__name__}")
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    return live_throwaway_database(prefix, TEST_DATABASE_URL, unreachable=unavailable)
 
 
 @pytest.fixture(scope="module")
@@ -256,79 +241,12 @@ def redis_db() -> Iterator[str]:
 # --- gunicorn, with its master process in hand ----------------------------------------------------
 
 
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def worker_pids(self) -> set[int]:
-        """The master's live children (gunicorn's workers), read from /proc."""
-        pids = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid and fields[0] != "Z":
-                pids.add(int(stat.parent.name))
-        return pids
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @contextmanager
 def gunicorn_server(
     database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
 ) -> Iterator[Server]:
-    """Like `tests.live.gunicorn`, but the test gets the master process (to signal it)."""
-    from db.migrate import upgrade
-
-    upgrade(database_url)
-    port = free_port()
-    tmp = Path(tempfile.mkdtemp(prefix="conduit-gunicorn-"))
-    environment = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(workers),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp),
-        **QUIET,
-        **(env or {}),
-    }
-    log_path = tmp / "gunicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "api" / "gunicorn_conf.py"),
-                "api.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    server = Server(base_url, process, log_path)
-    try:
-        with log_path.open("rb") as reader:
-            _wait_until_up(base_url, process, reader)
+    """`tests.live.gunicorn_server` with this suite's quiet defaults (a test may override them)."""
+    with live_gunicorn_server(
+        database_url, workers=workers, env={**QUIET, **(env or {})}
+    ) as server:
         yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for pid in server.worker_pids():  # orphans, should a test have left any
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from tests.conftest import TEST_DATABASE_URL, unavailable
-from tests.live import ROOT, gunicorn
+from tests.live import ROOT, gunicorn, throwaway_database
 
 # The generated Python SDK is used straight from the repo (mypy finds it through `mypy_path`),
 # so the journey always exercises the committed code, never a stale installed copy.
@@ -22,23 +20,8 @@ if str(PYTHON_SDK) not in sys.path:
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
     """The API base URL (`http://127.0.0.1:PORT/api`) of `make serve` on a throwaway database."""
-    admin = make_url(TEST_DATABASE_URL)
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    name = f"conduit_sdk_{uuid.uuid4().hex[:12]}"
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        engine.dispose()
-        unavailable(f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {exc.__class__.__name__}")
-    try:
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        # Rate limits are not what the journeys prove (reruns within a minute would trip them),
-        # and access logs would only fill the stderr pipe tests.live reads on failure.
+    with throwaway_database("conduit_sdk", TEST_DATABASE_URL, unreachable=unavailable) as url:
+        # Rate limits are not what the journeys prove (reruns within a minute would trip them).
         quiet = {"RATE_LIMIT_ENABLED": "false", "ACCESS_LOG": "false"}
         with gunicorn(url, workers=2, env=quiet) as base_url:
             yield f"{base_url}/api"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
