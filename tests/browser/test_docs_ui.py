@@ -7,7 +7,6 @@ with every request staying on 127.0.0.1 and no Content-Security-Policy violation
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,35 +17,10 @@ import pytest
 
 from api import create_app
 from db.migrate import upgrade
-from tests.conftest import make_settings, unavailable
+from tests.conftest import make_settings
 from tests.live import serve
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 USERS_TAG = "#operations-User_and_Authentication"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"{CHROMIUM} missing: apt-get install chromium chromium-driver")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
