@@ -33,3 +33,23 @@ def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool
     if isinstance(failure, RejectedPositiveData):
         return not taken_only(response.status_code, response.content)
     return True
+
+
+def _tolerate_unparsable_urls() -> None:
+    """Work around schemathesis 4.32: it scans response strings for same-origin URLs and
+    crashes (ValueError from urlsplit) on text like "http://[x" that a user may well write in a
+    bio or an article. Such a string is simply not a link."""
+    from schemathesis.engine import observations
+
+    original = observations._same_origin_path
+
+    def same_origin_path(value: str, origin: tuple[str, str]) -> str | None:
+        try:
+            return original(value, origin)
+        except ValueError:
+            return None
+
+    observations._same_origin_path = same_origin_path
+
+
+_tolerate_unparsable_urls()

@@ -15,7 +15,8 @@ from schemas.base import FullMatch, Line, Schema, Text, length
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 IMAGE_MAX = 2048
-IMAGE_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$"
+# The host part excludes brackets: `http://[…` is not a URL most clients can parse.
+IMAGE_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/?#\[\]]+(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
 BIO_MAX = 5000
 USERNAME_PATTERN = FullMatch(
     r"^\w[\w.-]*$", error="may only contain letters, digits, '_', '-' and '.'"
