@@ -10,13 +10,15 @@ from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import EMAIL_MAX, USERNAME_MAX
 from db.models import User as UserModel
-from schemas.base import FullMatch, Line, Schema, Text, length
+from schemas.base import WHITESPACE, FullMatch, Line, Schema, Text, length
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 IMAGE_MAX = 2048
 # The host part excludes brackets: `http://[…` is not a URL most clients can parse.
-IMAGE_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/?#\[\]]+(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+IMAGE_PATTERN = (
+    rf"^https?://[^{WHITESPACE}\x00-\x1f\x7f/?#\[\]]+(?:[/?#][^{WHITESPACE}\x00-\x1f\x7f]*)?$"
+)
 BIO_MAX = 5000
 USERNAME_PATTERN = FullMatch(
     r"^\w[\w.-]*$", error="may only contain letters, digits, '_', '-' and '.'"
