@@ -223,27 +223,24 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         """OpenAPI links from a response to follow-up operations (for readers and stateful testers)."""
         return self.doc(responses={status_code: {"links": links}})
 
-    def auth_required(self, func: F) -> F:
-        """A valid token is required; the user is then `current_user()`."""
-
+    def _authenticated(
+        self, func: F, load: Callable[[], User | None], security: list[dict[str, list[str]]]
+    ) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            g.user = require_user()
+            g.user = load()
             return func(*args, **kwargs)
 
-        documented = self.doc(security=TOKEN_SECURITY)(cast(F, wrapper))
+        documented = self.doc(security=security)(cast(F, wrapper))
         return self.errors(401)(documented)
+
+    def auth_required(self, func: F) -> F:
+        """A valid token is required; the user is then `current_user()`."""
+        return self._authenticated(func, require_user, TOKEN_SECURITY)
 
     def auth_optional(self, func: F) -> F:
         """A token may be presented (and is then checked); the user is then `viewer()`."""
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            g.user = optional_user()
-            return func(*args, **kwargs)
-
-        documented = self.doc(security=OPTIONAL_TOKEN_SECURITY)(cast(F, wrapper))
-        return self.errors(401)(documented)
+        return self._authenticated(func, optional_user, OPTIONAL_TOKEN_SECURITY)
 
     def public(self, func: F) -> F:
         """No token needed, and one presented is ignored."""

@@ -34,7 +34,11 @@ def on_starting(server: object) -> None:
 def child_exit(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]
+    # Runs in the master while it reaps; an exception here would end the master with status 1.
+    try:
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]
+    except OSError as error:
+        server.log.warning("could not clear metrics of worker %s: %s", worker.pid, error)  # type: ignore[attr-defined]
 
 
 def worker_exit(server: object, worker: object) -> None:

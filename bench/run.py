@@ -30,7 +30,7 @@ from sqlalchemy import make_url
 from bench import report, seed, servers, statements, wrk
 from bench.report import Ceiling
 from bench.wrk import Request, Result
-from tests.live import gunicorn, throwaway_database
+from tests.live import gunicorn_server, throwaway_database
 
 RESULTS_DIR = Path(__file__).with_name("results")
 ADMIN_URL = os.environ.get(
@@ -179,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         progress.say(f"rate-limit counters in {args.redis_url or 'worker memory (no Redis)'}")
         with ExitStack() as stack:
             with progress.phase("start our gunicorn (migrations, 2 workers)"):
-                base_url = stack.enter_context(gunicorn(database_url, workers=2, env=server_env))
+                server = stack.enter_context(
+                    gunicorn_server(database_url, workers=2, env=server_env)
+                )
+                base_url = server.base_url
             progress.say(f"conduit on {base_url}")
             with progress.phase("seed through the API"):
                 data = seed.seed(base_url, size, lambda m: progress.say(f"  {m}"))
@@ -187,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             page = fetch(base_url + LIST_PATH)
             page_file = workdir / "list-page.json"
             page_file.write_bytes(page)
-            rss["after seeding"] = servers.gunicorn_workers()
+            rss["after seeding"] = servers.worker_rss(server)
 
             with progress.phase("ceilings (gunicorn, 2 sync workers)"):
                 with servers.ceiling(
@@ -224,12 +227,12 @@ def main(argv: list[str] | None = None) -> int:
                     results[scenario.name] = measure(
                         base_url, scenario.name, requests[scenario.name], workdir
                     )
-            rss["after the scenarios"] = servers.gunicorn_workers()
+            rss["after the scenarios"] = servers.worker_rss(server)
             with progress.phase("list anonymous again (RSS check)"):
                 repeat = measure(
                     base_url, "list anonymous (repeat)", requests["list anonymous"], workdir
                 )
-            rss["after a second list anonymous run"] = servers.gunicorn_workers()
+            rss["after a second list anonymous run"] = servers.worker_rss(server)
 
         with progress.phase("trace the SQL of one request per scenario"):
             samples = {s.name: requests[s.name][0] for s in wanted}

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.live import ROOT, free_port
+from tests.live import ROOT, Server, free_port
 
 CEILING_WORKERS = 2
 
@@ -71,45 +71,9 @@ def _status(pid: int) -> dict[str, str]:
     return fields
 
 
-def children(pid: int) -> list[int]:
-    """Direct children of `pid`, found by scanning /proc for their parent id."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if int(_status(int(entry.name)).get("PPid", "0")) == pid:
-                found.append(int(entry.name))
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return sorted(found)
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except FileNotFoundError:
-        return ""
-
-
-def master(wsgi_app: str = "api.wsgi:app") -> int:
-    """The pid of the gunicorn serving `wsgi_app` that this process started."""
-    masters = [pid for pid in children(os.getpid()) if wsgi_app in _cmdline(pid)]
-    if len(masters) != 1:
-        raise RuntimeError(f"expected one gunicorn master serving {wsgi_app}, found {masters}")
-    return masters[0]
-
-
-def gunicorn_workers(wsgi_app: str = "api.wsgi:app") -> dict[int, int]:
-    """{worker pid: VmRSS in KiB} of our gunicorn's workers (the master's children)."""
-    return {pid: rss_kib(pid) for pid in children(master(wsgi_app))}
-
-
-def _readlink(path: str) -> str:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return ""
+def worker_rss(server: Server) -> dict[int, int]:
+    """{worker pid: VmRSS in KiB} of a running gunicorn's workers."""
+    return {pid: rss_kib(pid) for pid in sorted(server.worker_pids())}
 
 
 def rss_kib(pid: int) -> int:

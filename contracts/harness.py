@@ -15,14 +15,12 @@ import schemathesis
 from flask import Flask
 from schemathesis.engine import Status, events
 from schemathesis.transport.wsgi import WSGITransport
-from sqlalchemy import text
 
 import contracts.hooks  # noqa: F401 - registers the filter_failure hook
 from api import create_app
-from db.session import Database
 from tests.conftest import PostgresServer, make_settings
 
-# Users the auth provider registers survive state resets; everything else is wiped.
+# Users the auth provider registers are named with this prefix.
 AUTH_PREFIX = "st-"
 _users = itertools.count()
 
@@ -35,21 +33,6 @@ def committing_app(server: PostgresServer) -> Iterator[Flask]:
     yield app
     app.extensions["conduit_db"].dispose()
     server.drop(url)
-
-
-def reset(app: Flask) -> None:
-    """The same starting state for every stateful scenario (else hypothesis calls it flaky)."""
-    database: Database = app.extensions["conduit_db"]
-    with database.engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE articles, comments, favorites, follows, article_tags, tags,"
-                " revoked_tokens RESTART IDENTITY CASCADE"
-            )
-        )
-        conn.execute(
-            text("DELETE FROM users WHERE username NOT LIKE :prefix"), {"prefix": f"{AUTH_PREFIX}%"}
-        )
 
 
 class RegisteredUser:

@@ -250,13 +250,14 @@ def test_sigterm_lets_in_flight_requests_finish(database_url: str, sql: Engine) 
             finally:
                 conn.close()
         code = server.process.wait(60)
+        log = server.log()
         stopped_in = time.monotonic() - signalled
 
     outcomes = Counter(r.status if isinstance(r, Reply) else r for r in replies)
     print(f"\n{in_flight} in-flight registrations at SIGTERM: {dict(outcomes)}")
     print(f"master exited with {code} {stopped_in:.2f}s after SIGTERM")
     assert all(isinstance(r, Reply) and r.status == 201 for r in replies), replies
-    assert code == 0
+    assert code == 0, log[-3000:]
     with sql.connect() as conn:
         stored = conn.execute(
             text("SELECT count(*) FROM users WHERE username = ANY(:names)"), {"names": names}
