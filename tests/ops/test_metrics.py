@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.ops.conftest import call, gunicorn_server
 
 PATTERN = re.compile(
-    r'^conduit_http_requests_total\{endpoint="/api/tags",method="GET",status="200"\} (\S+)$',
+    r'^conduit_http_requests_total\{endpoint="/api/users",method="POST",status="201"\} (\S+)$',
     re.MULTILINE,
 )
+
+
+def _register(base_url: str) -> int:
+    name = f"m{uuid.uuid4().hex[:12]}"
+    user = {"username": name, "email": f"{name}@example.com", "password": "metrics pw"}
+    return call(base_url, "POST", "/api/users", json_body={"user": user}).status
 
 
 def test_metrics_sum_over_workers(database_url: str) -> None:
@@ -18,13 +26,15 @@ def test_metrics_sum_over_workers(database_url: str) -> None:
         def total() -> float:
             metrics = call(server.base_url, "GET", "/metrics")
             assert metrics.status == 200
-            (value,) = PATTERN.findall(metrics.body.decode())
-            return float(value)
+            values = PATTERN.findall(metrics.body.decode())
+            return float(values[0]) if values else 0.0
 
-        before = total()  # the start-up probes count too
-        requests = 90
-        for _ in range(requests):
-            assert call(server.base_url, "GET", "/api/tags").status == 200
+        before = total()
+        # Registrations hash a password (tens of ms), so concurrent ones keep every worker busy.
+        requests = 36
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(lambda _: _register(server.base_url), range(requests)))
+        assert statuses == [201] * requests
         after = total()
         # Each worker writes its own file in the shared directory.
         writers = {p.stem.split("_")[-1] for p in server.log_path.parent.glob("counter_*.db")}
