@@ -10,7 +10,7 @@ from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import EMAIL_MAX, USERNAME_MAX
 from db.models import User as UserModel
-from schemas.base import WHITESPACE, FullMatch, Line, Schema, Text, length
+from schemas.base import WHITESPACE, FullMatch, LengthFirst, Line, Schema, String, Text, length
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -25,7 +25,7 @@ USERNAME_PATTERN = FullMatch(
 )
 
 
-class Email(fields.Email):
+class Email(LengthFirst, fields.Email):
     """Emails are compared case-insensitively, so they are stored lower-cased."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -47,8 +47,8 @@ def _email(required: bool) -> Email:
     )
 
 
-def _password(required: bool) -> fields.String:
-    return fields.String(
+def _password(required: bool) -> String:
+    return String(
         required=required,
         load_only=True,
         validate=[
@@ -63,7 +63,7 @@ def _password(required: bool) -> fields.String:
 
 class LoginUser(Schema):
     email = _email(True)
-    password = fields.String(
+    password = String(
         required=True, validate=length(PASSWORD_MAX), metadata={"format": "password"}
     )
 
@@ -92,7 +92,7 @@ class UpdateUser(Schema):
     password = _password(False)
     bio = Text(allow_none=True, validate=length(BIO_MAX, 0))
     # An http(s) address without spaces; the rule is simple enough to state in the spec exactly.
-    image = fields.String(
+    image = String(
         allow_none=True,
         validate=[length(IMAGE_MAX), FullMatch(IMAGE_PATTERN, error="must be an http(s) URL")],
         metadata={"example": "https://i.stack.imgur.com/xHWG8.jpg"},
