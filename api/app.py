@@ -14,12 +14,19 @@ from api.resources import BLUEPRINTS
 from api.settings import INSTANCE_DIR, Settings
 from db.session import Database
 
-API_VERSION = "1.1.0"
+API_VERSION = "2.0.0"
 API_DESCRIPTION = (
     "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
     "articles with tags, favorites, comments and a personal feed.\n\n"
     "Authenticate with the header `Authorization: Token <jwt>`; the token comes from "
-    '`CreateUser` or `Login`. Every error has the body `{"errors": {"body": [...]}}`.'
+    "`CreateUser` or `Login`.\n\n"
+    'Every error has the RealWorld 2.0 body `{"errors": {"<key>": ["message", ...]}}`, keyed by '
+    "what is at fault: a field's wire name (`title`, `email`), `token` or `credentials`, the "
+    "resource type (`article`, `profile`, `comment`) on 403/404, `path` or `method` for an "
+    "unknown route or method, `request` for the request as a whole, `rate_limit` on 429, "
+    "`database` or `server` on 5xx.\n\n"
+    "Beyond RealWorld 2.0 (extensions): `Logout`, the health probes, ETags with "
+    "`If-None-Match`, `409` on concurrent writes."
 )
 
 

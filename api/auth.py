@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -13,6 +13,8 @@ from flask_jwt_extended import (
     get_jwt,
     verify_jwt_in_request,
 )
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
 from sqlalchemy import delete, exists, select
 
 from api.errors import error_response
@@ -20,10 +22,13 @@ from api.settings import Settings
 from db.models import RevokedToken, User
 from db.writes import insert_ignore
 
-MISSING = "missing authorization token"
-INVALID = "invalid or expired authorization token"
+MISSING = {"token": ["is missing"]}
+# One answer for every malformed, expired, forged, revoked or deleted-user token.
+INVALID = {"token": ["is invalid"]}
 INT32_MAX = 2**31 - 1
 CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit"'}
+# On an optional-auth read a bad token is served as anonymous; this header says so.
+INVALID_CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit", error="invalid_token"'}
 
 jwt = JWTManager()
 
@@ -40,6 +45,7 @@ def configure(app: Flask, settings: Settings) -> None:
         JWT_IDENTITY_CLAIM="sub",
     )
     jwt.init_app(app)
+    app.after_request(challenge_ignored_token)
 
 
 def _missing(_reason: str) -> Response:
@@ -47,11 +53,11 @@ def _missing(_reason: str) -> Response:
     # a client that did send credentials must hear they were rejected, like any bad token.
     if request.headers.get("Authorization", "").strip():
         return _invalid()
-    return error_response(401, [MISSING], CHALLENGE)
+    return error_response(401, MISSING, CHALLENGE)
 
 
 def _invalid(*_args: Any) -> Response:
-    return error_response(401, [INVALID], CHALLENGE)
+    return error_response(401, INVALID, INVALID_CHALLENGE)
 
 
 jwt.unauthorized_loader(_missing)
@@ -114,7 +120,24 @@ def require_user() -> User:
 
 
 def optional_user() -> User | None:
-    """The viewer if a token is presented; a presented but bad token is still a 401."""
+    """The viewer if a valid token is presented; a bad one is served as anonymous.
+
+    RealWorld frontends log their user out on a 401 from a public read; the
+    `WWW-Authenticate` challenge (added by `challenge_ignored_token`) still tells a client
+    its token was not taken.
+    """
     if "Authorization" not in request.headers:
         return None
-    return require_user()
+    try:
+        verify_jwt_in_request()
+        user: User | None = get_current_user()
+    except (JWTExtendedException, PyJWTError):
+        g.ignored_token = True
+        return None
+    return user
+
+
+def challenge_ignored_token(response: Response) -> Response:
+    if g.get("ignored_token"):
+        response.headers.update(INVALID_CHALLENGE)
+    return response

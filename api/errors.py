@@ -1,122 +1,168 @@
-"""Every error leaves as `{"errors": {"body": [...]}}`; no stack trace reaches a client."""
+"""Every error leaves as `{"errors": {"<what is at fault>": ["message", ...]}}` (RealWorld 2.0).
+
+The key names what is at fault, by one rule (the README's table repeats it):
+- a request field, by its wire name (`title`, `email`, `tagList`, `limit`); an envelope
+  (`user`, `article`, `comment`) when the envelope itself is missing or wrong;
+- `token` for authentication, `credentials` for a failed login;
+- the resource type for 403/404 (`article`, `profile`, `comment`), `path` for a URL that
+  names nothing, `method` for a 405;
+- `request` for the request as a whole (malformed JSON, 400, 413, 415, concurrent conflicts),
+  `rate_limit` for a 429, `database` when it is unreachable (503), `server` for other 5xx.
+No stack trace reaches a client.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+Errors = dict[str, list[str]]
+
 LOCATIONS = {"json", "query", "view_args", "headers", "form", "files", "cookies"}
 ENVELOPES = {"user", "article", "comment"}
+WHOLE_REQUEST = "request"
+TAKEN = "has already been taken"
+CONFLICT = "conflicts with a concurrent change, try again"
+DATABASE_DOWN = "is unavailable, try again"
 
-# Unique constraints, named by db.models.NAMING_CONVENTION, and what a client is told.
-UNIQUE_MESSAGES = {
-    "uq_users_username": ("username", "username has already been taken"),
-    "uq_users_email": ("email", "email has already been taken"),
-    "uq_articles_slug": ("slug", "an article with this title is being created, try again"),
+# Unique constraints, named by db.models.NAMING_CONVENTION (SQLite names table.column instead),
+# and what a client is told: a taken name is a 409 keyed by the field.
+UNIQUE_VIOLATIONS = {
+    "uq_users_username": ("users.username", "username", TAKEN),
+    "uq_users_email": ("users.email", "email", TAKEN),
+    "uq_articles_slug": ("articles.slug", "article", CONFLICT),
 }
 
-DEFAULT_MESSAGES = {
-    401: "missing or invalid authorization token",
-    403: "you are not allowed to do this",
-    404: "not found",
-    405: "method not allowed",
-    413: "request body too large",
-    415: "request body must be application/json",
-    422: "invalid request",
-    429: "too many requests",
-    500: "internal server error",
-    503: "service temporarily unavailable",
+DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
+    400: (WHOLE_REQUEST, "is malformed"),
+    401: ("token", "is missing"),
+    403: (WHOLE_REQUEST, "forbidden"),
+    404: ("path", "not found"),
+    405: ("method", "is not allowed"),
+    409: (WHOLE_REQUEST, CONFLICT),
+    413: (WHOLE_REQUEST, "is too large"),
+    415: (WHOLE_REQUEST, "must be application/json"),
+    422: (WHOLE_REQUEST, "is invalid"),
+    429: ("rate_limit", "exceeded"),
+    500: ("server", "internal error"),
+    503: ("server", "is temporarily unavailable, try again"),
 }
 
 
 def error_response(
-    status: int, messages: list[str], headers: Mapping[str, str] | None = None
+    status: int, errors: Mapping[str, list[str]], headers: Mapping[str, str] | None = None
 ) -> Response:
-    response = jsonify({"errors": {"body": messages}})
+    response = jsonify({"errors": dict(errors)})
     response.status_code = status
     if headers:
         response.headers.update(headers)
     return response
 
 
-def flatten(messages: Any, path: tuple[str, ...] = ()) -> list[str]:
-    """Turn webargs/marshmallow's nested messages into readable `field: message` lines."""
-    if isinstance(messages, Mapping):
-        lines: list[str] = []
-        for key, value in messages.items():
-            name = str(key)
-            leaf = not isinstance(value, Mapping)
-            if (
-                (name in LOCATIONS and not path)
-                or (name in ENVELOPES and not path and not leaf)
-                or name == "_schema"
-            ):
-                lines += flatten(value, path)
-            elif isinstance(key, int):
-                lines += flatten(
-                    value, (*path[:-1], f"{path[-1]}[{key}]") if path else (f"[{key}]",)
-                )
-            else:
-                lines += flatten(value, (*path, name))
-        return lines
-    if isinstance(messages, list | tuple):
-        return [line for item in messages for line in flatten(item, path)]
-    text = str(messages)
-    return [f"{'.'.join(path)}: {text}" if path else text]
+def default_errors(status: int) -> Errors:
+    key, message = DEFAULT_ERRORS.get(status, (WHOLE_REQUEST, "failed"))
+    if status == 413 and (limit := current_app.config.get("MAX_CONTENT_LENGTH")):
+        message = f"is too large (maximum is {limit} bytes)"
+    return {key: [message]}
+
+
+def fail(status: int, key: str, message: str, headers: Mapping[str, str] | None = None) -> NoReturn:
+    """Stop the request with `{"errors": {key: [message]}}`."""
+    fail_with(status, {key: [message]}, headers)
+
+
+def fail_with(
+    status: int, errors: Mapping[str, list[str]], headers: Mapping[str, str] | None = None
+) -> NoReturn:
+    abort(status, errors=dict(errors), headers=dict(headers or {}))
+    raise AssertionError("unreachable")  # abort raises
+
+
+def keyed(messages: Any) -> Errors:
+    """webargs/marshmallow's nested messages, keyed by the innermost field's wire name."""
+    errors: Errors = {}
+
+    def add(key: str, message: str) -> None:
+        found = errors.setdefault(key, [])
+        if message not in found:
+            found.append(message)
+
+    def walk(node: Any, key: str | None, depth: int) -> None:
+        if isinstance(node, Mapping):
+            for name, value in node.items():
+                if isinstance(name, int):  # a list item: the list's own name
+                    walk(value, key, depth)
+                elif name == "_schema":  # the object as a whole: its envelope, if any
+                    walk(value, key or WHOLE_REQUEST, depth)
+                elif depth == 0 and name in LOCATIONS:
+                    walk(value, None, 0)
+                else:
+                    walk(value, str(name), depth + 1)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item, key, depth)
+        else:
+            add(key or WHOLE_REQUEST, str(node))
+
+    walk(messages, None, 0)
+    return errors
 
 
 def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
-    messages: list[str] = []
-    if "messages" in data:
-        messages = flatten(data["messages"])
-    elif "errors" in data:
-        messages = flatten(data["errors"])
-    if "message" in data:
-        messages.insert(0, str(data["message"]))
-    if not messages:
-        messages = [DEFAULT_MESSAGES.get(status, error.name.lower())]
+    errors = data.get("errors") or (keyed(data["messages"]) if "messages" in data else {})
+    errors = errors or default_errors(status)
     headers = dict(data.get("headers") or {})
     # Keep the protocol headers werkzeug attaches (Allow on 405, Retry-After on 429...).
     for name, value in error.get_headers():
         if name.lower() != "content-type":
             headers[name] = value
-    return error_response(status, messages, headers)
+    return error_response(status, errors, headers)
+
+
+def integrity_error_key(error: IntegrityError) -> tuple[str, str] | None:
+    """Which unique constraint a violation broke, by its name (PostgreSQL) or column (SQLite)."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    text = str(error.orig)
+    for name, (column, key, message) in UNIQUE_VIOLATIONS.items():
+        sqlite_says = constraint is None and f"UNIQUE constraint failed: {column}" in text
+        if constraint == name or sqlite_says:
+            return key, message
+    return None
 
 
 def handle_integrity_error(error: IntegrityError) -> Response:
-    """The database's constraints are the last line of defence; they answer 422 or 409."""
+    """The database's constraints are the last line of defence: they answer 409."""
     _rollback()
-    text = str(error.orig)
-    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-    for name, (column, message) in UNIQUE_MESSAGES.items():
-        table = name.split("_")[1]
-        if constraint == name or f"{table}.{column}" in text:
-            return error_response(422, [message])
-    log.warning("integrity error mapped to 409: %s", text)
-    return error_response(409, ["the request conflicts with a concurrent change, try again"])
+    found = integrity_error_key(error)
+    if found is None:
+        log.warning("integrity error mapped to 409: %s", error.orig)
+        return error_response(409, default_errors(409))
+    key, message = found
+    return error_response(409, {key: [message]})
 
 
 def handle_data_error(error: DataError) -> Response:
     """A value the database cannot store or compare (PostgreSQL: NUL in a path segment)."""
     _rollback()
     log.warning("data error mapped to 422: %s", error.orig)
-    return error_response(422, [DEFAULT_MESSAGES[422]])
+    return error_response(422, default_errors(422))
 
 
 def handle_database_unavailable(error: Exception) -> Response:
     _rollback()
     log.error("database unavailable: %s", error)
-    return error_response(503, [DEFAULT_MESSAGES[503]], {"Retry-After": "1"})
+    return error_response(503, {"database": [DATABASE_DOWN]}, {"Retry-After": "1"})
 
 
 def handle_unexpected(error: Exception) -> Response:
@@ -124,7 +170,7 @@ def handle_unexpected(error: Exception) -> Response:
         return handle_http_exception(error)
     _rollback()
     log.exception("unhandled error")
-    return error_response(500, [DEFAULT_MESSAGES[500]])
+    return error_response(500, default_errors(500))
 
 
 def _rollback() -> None:

@@ -17,11 +17,11 @@ from flask import Response, current_app, g, has_request_context, jsonify, reques
 from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy.orm import Session
 from webargs.core import missing
-from webargs.flaskparser import FlaskParser, abort
+from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
 from api.auth import optional_user, require_user
-from api.errors import handle_http_exception
+from api.errors import fail, handle_http_exception
 from db.models import User
 from db.session import Database
 from schemas.errors import GenericErrorModel
@@ -33,16 +33,69 @@ API_PREFIX = "/api"
 TOKEN_SECURITY: list[dict[str, list[str]]] = [{"Token": []}]
 OPTIONAL_TOKEN_SECURITY: list[dict[str, list[str]]] = [{}, {"Token": []}]
 
-# Reusable error responses, named as upstream names them where it does.
-ERROR_RESPONSES = {
-    401: ("Unauthorized", "Missing, malformed, expired or revoked token"),
-    403: ("Forbidden", "The resource belongs to another user"),
-    404: ("NotFound", "No such resource"),
-    413: ("PayloadTooLarge", "The request body is larger than the server accepts"),
-    415: ("UnsupportedMediaType", "The request body is not `application/json`"),
-    422: ("GenericError", "Validation failed; the messages say why"),
-    429: ("TooManyRequests", "Rate limit exceeded; retry after `Retry-After` seconds"),
-    503: ("ServiceUnavailable", "A dependency (the database) is unavailable; retry later"),
+# Reusable error responses, named as upstream names them, each with the real bodies we send.
+ERROR_RESPONSES: dict[int, tuple[str, str, dict[str, dict[str, list[str]]]]] = {
+    401: (
+        "Unauthorized",
+        "No token, or a malformed, expired, forged or revoked one (`token`); a failed login"
+        " (`credentials`)",
+        {
+            "missing": {"token": ["is missing"]},
+            "invalid": {"token": ["is invalid"]},
+            "login": {"credentials": ["invalid"]},
+        },
+    ),
+    403: (
+        "Forbidden",
+        "The resource belongs to another user; the key is its type",
+        {"article": {"article": ["forbidden"]}, "comment": {"comment": ["forbidden"]}},
+    ),
+    404: (
+        "NotFound",
+        "No such resource; the key is its type",
+        {
+            "article": {"article": ["not found"]},
+            "profile": {"profile": ["not found"]},
+            "comment": {"comment": ["not found"]},
+        },
+    ),
+    409: (
+        "ConflictError",
+        "A username or email already taken, or a concurrent change to the same name",
+        {
+            "username": {"username": ["has already been taken"]},
+            "email": {"email": ["has already been taken"]},
+        },
+    ),
+    413: (
+        "PayloadTooLarge",
+        "The request body is larger than the server accepts",
+        {"request": {"request": ["is too large (maximum is 1048576 bytes)"]}},
+    ),
+    415: (
+        "UnsupportedMediaType",
+        "The request body is not `application/json`",
+        {"request": {"request": ["must be application/json"]}},
+    ),
+    422: (
+        "GenericError",
+        "Validation failed; each key is the wire name of a field at fault",
+        {
+            "blank": {"title": ["can't be blank"]},
+            "too long": {"username": ["is too long (maximum is 64 characters)"]},
+            "malformed JSON": {"request": ["is not valid JSON"]},
+        },
+    ),
+    429: (
+        "TooManyRequests",
+        "Rate limit exceeded; retry after `Retry-After` seconds",
+        {"rate_limit": {"rate_limit": ["exceeded: at most 10 per 1 minute"]}},
+    ),
+    503: (
+        "ServiceUnavailable",
+        "A dependency (the database) is unavailable; retry later",
+        {"database": {"database": ["is unavailable, try again"]}},
+    ),
 }
 
 
@@ -95,7 +148,7 @@ class Parser(FlaskParser):
         if not body:
             return missing
         if not req.is_json:
-            abort(415, messages={"json": ["request body must be application/json"]})
+            fail(415, "request", "must be application/json")
         # orjson bounds nesting depth, where the standard library would recurse until it fails.
         try:
             return orjson.loads(body)
@@ -104,7 +157,7 @@ class Parser(FlaskParser):
             return self._handle_invalid_json_error(error, req)
 
     def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
-        abort(422, messages={"json": ["request body is not valid JSON"]})
+        fail(422, "request", "is not valid JSON")
 
 
 class PrefixedFlaskPlugin(FlaskPlugin):  # type: ignore[misc]
@@ -141,13 +194,16 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
     def _register_responses(self) -> None:
-        for name, description in ERROR_RESPONSES.values():
+        for name, description, examples in ERROR_RESPONSES.values():
+            media = {
+                "schema": "GenericErrorModel",
+                "examples": {
+                    label: {"value": {"errors": errors}} for label, errors in examples.items()
+                },
+            }
             self.spec.components.response(
                 name,
-                {
-                    "description": description,
-                    "content": {"application/json": {"schema": "GenericErrorModel"}},
-                },
+                {"description": description, "content": {"application/json": media}},
                 lazy=True,
             )
 
@@ -170,6 +226,15 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_conditional_doc)
+        self._prepare_doc_cbks.append(self._prepare_validation_doc)
+
+    @staticmethod
+    def _prepare_validation_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **_kwargs: Any
+    ) -> dict[str, Any]:
+        # Upstream documents a 422 on every operation; ours are a superset of upstream's.
+        doc.setdefault("responses", {}).setdefault(422, ERROR_RESPONSES[422][0])
+        return doc
 
     @staticmethod
     def _prepare_conditional_doc(

@@ -45,7 +45,7 @@ def _too_many_requests(error: RateLimitExceeded) -> Response:
     retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
     return error_response(
         429,
-        [f"too many requests: at most {error.description}"],
+        {"rate_limit": [f"exceeded: at most {error.description}"]},
         {"Retry-After": str(retry_after)},
     )
 

@@ -85,8 +85,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    bio: Mapped[str] = mapped_column(Text, default="")
-    image: Mapped[str] = mapped_column(Text, default="")
+    # RealWorld 2.0: `null` until set, and setting "" stores `null` too.
+    bio: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -39,8 +39,8 @@ TAG_SEPARATOR = "\x1f"
 @dataclass(frozen=True, slots=True)
 class ProfileView:
     username: str
-    bio: str
-    image: str
+    bio: str | None
+    image: str | None
     following: bool
 
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import TAG_MAX, TITLE_MAX
 from db.models import Article as ArticleModel
-from schemas.base import INT32_MAX, Line, Schema, Text, Timestamp, length
+from schemas.base import (
+    INT32_MAX,
+    Integer,
+    Line,
+    List,
+    Nested,
+    Range,
+    Schema,
+    Text,
+    Timestamp,
+    length,
+)
 from schemas.profiles import Profile
 
 DESCRIPTION_MAX = 2000
@@ -19,10 +30,10 @@ TAGS_MAX = 20
 LIMIT_MAX = 100
 
 
-def _tag_list() -> fields.List[Any]:
-    return fields.List(
+def _tag_list() -> List:
+    return List(
         Line(required=True, validate=length(TAG_MAX)),
-        validate=validate.Length(max=TAGS_MAX),
+        validate=length(TAGS_MAX, None),
         data_key="tagList",
         metadata={"example": ["dragons", "training"]},
     )
@@ -42,7 +53,7 @@ class NewArticle(Schema):
 
 
 class NewArticleRequest(Schema):
-    article = fields.Nested(NewArticle, required=True)
+    article = Nested(NewArticle, required=True)
 
 
 class UpdateArticle(Schema):
@@ -53,14 +64,15 @@ class UpdateArticle(Schema):
     body = Text(validate=length(BODY_MAX))
     tag_list = _tag_list()
 
-    @ma.validates_schema
-    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if not data:
-            raise ma.ValidationError("at least one field is required")
+    @ma.pre_load
+    def _not_empty(self, data: Any, **_kwargs: Any) -> Any:
+        if data == {}:  # fields this body does not define count: they are ignored, not absent
+            raise ma.ValidationError("must name at least one field to change", "_schema")
+        return data
 
 
 class UpdateArticleRequest(Schema):
-    article = fields.Nested(UpdateArticle, required=True)
+    article = Nested(UpdateArticle, required=True)
 
 
 class _ArticleFields(SQLAlchemySchema[Any]):
@@ -95,22 +107,32 @@ class MultipleArticlesResponse(Schema):
     articles_count = fields.Integer(required=True, data_key="articlesCount")
 
 
-class Page(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # tolerate cache-busters and the like in query strings
+class Page(Schema):
+    """Upstream sets no maximum: a larger `limit` is served as LIMIT_MAX, not refused."""
 
-    limit = fields.Integer(
+    limit = Integer(
         load_default=20,
-        validate=validate.Range(min=1, max=LIMIT_MAX),
-        metadata={"description": "The number of items to return."},
+        validate=Range(min=1),
+        metadata={
+            "description": f"The number of items to return (at most {LIMIT_MAX} are served).",
+        },
     )
-    offset = fields.Integer(
+    offset = Integer(
         load_default=0,
-        validate=validate.Range(min=0, max=INT32_MAX),
+        validate=Range(min=0),
         metadata={
             "description": "The number of items to skip before starting to collect the result set."
         },
     )
+
+    @ma.post_load
+    def _clamp(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        # No page holds more than LIMIT_MAX; no table holds more than INT32_MAX rows to skip.
+        return {
+            **data,
+            "limit": min(data["limit"], LIMIT_MAX),
+            "offset": min(data["offset"], INT32_MAX),
+        }
 
 
 class ArticlesQuery(Page):

@@ -1,4 +1,9 @@
-"""Shared schema behaviour: strict loading, clean strings, RealWorld timestamps."""
+"""Shared schema behaviour: RealWorld messages, linear-time text rules, RealWorld timestamps.
+
+Every message here is short and in the RealWorld style ("can't be blank", "is too long
+(maximum is 255 characters)"): `api/errors.py` files it under the field's wire name, so a
+client printing `key + " " + message` shows "title can't be blank".
+"""
 
 from __future__ import annotations
 
@@ -42,6 +47,57 @@ class FullMatch(validate.Regexp):
         return value
 
 
+BLANK = "can't be blank"
+INVALID = "is invalid"
+CONTROL = "must not contain control characters"
+
+
+class Messages(fields.Field):  # type: ignore[type-arg]
+    """Mixed into every request field: RealWorld-style messages, and length limits first."""
+
+    # marshmallow merges these along the class hierarchy; each field type below refines them.
+    default_error_messages = {
+        "required": BLANK,
+        "null": BLANK,
+        "validator_failed": INVALID,
+    }
+
+    def _validate(self, value: Any) -> None:
+        # An oversized value is refused before any other rule scans it.
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                validator(value)
+        super()._validate(value)
+
+
+class Length(validate.Length):
+    """Length limits with RealWorld messages; an empty required value "can't be blank"."""
+
+    def __call__(self, value: Any) -> Any:
+        size = len(value)
+        if self.min is not None and size < self.min:
+            unit = "characters" if isinstance(value, str) else "items"
+            raise ma.ValidationError(
+                BLANK if size == 0 else f"is too short (minimum is {self.min} {unit})"
+            )
+        if self.max is not None and size > self.max:
+            unit = "characters" if isinstance(value, str) else "items"
+            raise ma.ValidationError(f"is too long (maximum is {self.max} {unit})")
+        return value
+
+
+class Range(validate.Range):
+    """A numeric range with RealWorld messages."""
+
+    message_min = "must be {min_op} {{min}}"
+    message_max = "must be {max_op} {{max}}"
+    message_all = "must be {min_op} {{min}} and {max_op} {{max}}"
+
+
+def length(max_: int | None, min_: int | None = 1) -> Length:
+    return Length(min=min_, max=max_)
+
+
 class CharacterRule(validate.Regexp):
     """A documented `pattern` of the shape `^[allowed]*[visible][allowed]*$`, checked in linear time.
 
@@ -49,52 +105,54 @@ class CharacterRule(validate.Regexp):
     `forbidden` class), and, when `visible` is given, at least one visible character.
     """
 
-    def __init__(
-        self, pattern: str, *, forbidden: str, visible: str | None = None, error: str
-    ) -> None:
-        super().__init__(pattern, error=error)
+    def __init__(self, pattern: str, *, forbidden: str, visible: str | None = None) -> None:
+        super().__init__(pattern, error=CONTROL)
         self._forbidden = re.compile(f"[{forbidden}]")
         self._visible = re.compile(visible) if visible else None
 
     def __call__(self, value: Any) -> Any:
-        if self._forbidden.search(value) is not None or (
-            self._visible is not None and self._visible.search(value) is None
-        ):
-            raise ma.ValidationError(self._format_error(value))
+        if self._forbidden.search(value) is not None:
+            raise ma.ValidationError(CONTROL)
+        if self._visible is not None and self._visible.search(value) is None:
+            raise ma.ValidationError(BLANK)
         return value
 
 
-def line_rule(error: str) -> CharacterRule:
-    return CharacterRule(LINE_PATTERN, forbidden=_LINE_CONTROL, visible=_VISIBLE, error=error)
+def line_rule() -> CharacterRule:
+    return CharacterRule(LINE_PATTERN, forbidden=_LINE_CONTROL, visible=_VISIBLE)
 
 
-def text_rule(error: str, *, visible: bool) -> CharacterRule:
+def text_rule(*, visible: bool) -> CharacterRule:
     if visible:
-        return CharacterRule(
-            VISIBLE_TEXT_PATTERN, forbidden=_TEXT_CONTROL, visible=_VISIBLE, error=error
-        )
-    return CharacterRule(TEXT_PATTERN, forbidden=_TEXT_CONTROL, error=error)
+        return CharacterRule(VISIBLE_TEXT_PATTERN, forbidden=_TEXT_CONTROL, visible=_VISIBLE)
+    return CharacterRule(TEXT_PATTERN, forbidden=_TEXT_CONTROL)
 
 
-class LengthFirst(fields.Field):  # type: ignore[type-arg]
-    """Check length limits before any other rule: an oversized value is refused unscanned."""
-
-    def _validate(self, value: Any) -> None:
-        for validator in self.validators:
-            if isinstance(validator, validate.Length):
-                validator(value)
-        super()._validate(value)
+class String(Messages, fields.String):
+    default_error_messages = {"invalid": "must be a string", "invalid_utf8": INVALID}
 
 
-class String(LengthFirst, fields.String):
-    """A string whose length limits are checked before its other rules."""
+class Integer(Messages, fields.Integer):
+    default_error_messages = {"invalid": "must be an integer", "too_large": "is too large"}
+
+
+class Nested(Messages, fields.Nested):
+    default_error_messages = {"type": "must be an object"}
+
+
+class List(Messages, fields.List):  # type: ignore[type-arg]
+    default_error_messages = {"invalid": "must be a list"}
 
 
 class Schema(FastDumpMixin, ma.Schema):
-    """Base schema: unknown fields are an error, so nothing can be mass-assigned; dumps fast."""
+    """Base schema: fields a body does not define are ignored (upstream allows additional
+    properties; the official frontends send read-only fields back), so only declared fields
+    can ever be assigned. Dumps fast."""
 
     class Meta:
-        unknown = ma.RAISE
+        unknown = ma.EXCLUDE
+
+    error_messages = {"type": "must be an object"}
 
 
 class Line(String):
@@ -103,7 +161,7 @@ class Line(String):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not any(isinstance(v, validate.Regexp) for v in self.validators):
-            self.validators.append(line_rule("can't be blank or contain control characters"))
+            self.validators.append(line_rule())
 
     def deserialize(self, *args: Any, **kwargs: Any) -> Any:
         # Validated as sent (so the documented limits hold), stored trimmed.
@@ -116,12 +174,7 @@ class Text(String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        error = (
-            "can't be blank or contain control characters"
-            if self.required
-            else "must not contain control characters"
-        )
-        self.validators.append(text_rule(error, visible=self.required))
+        self.validators.append(text_rule(visible=self.required))
 
 
 class Timestamp(fields.DateTime):
@@ -129,7 +182,3 @@ class Timestamp(fields.DateTime):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else format_timestamp(value)
-
-
-def length(max_: int, min_: int = 1) -> validate.Length:
-    return validate.Length(min=min_, max=max_)

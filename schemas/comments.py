@@ -8,7 +8,7 @@ from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import Comment as CommentModel
-from schemas.base import Schema, Text, Timestamp, length
+from schemas.base import Nested, Schema, Text, Timestamp, length
 from schemas.profiles import Profile
 
 COMMENT_MAX = 20_000
@@ -23,7 +23,7 @@ class NewComment(Schema):
 
 
 class NewCommentRequest(Schema):
-    comment = fields.Nested(NewComment, required=True)
+    comment = Nested(NewComment, required=True)
 
 
 class Comment(SQLAlchemySchema[Any]):

@@ -1,4 +1,4 @@
-"""The one error shape of the RealWorld spec."""
+"""The one error shape of RealWorld 2.0: messages keyed by what is at fault."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from marshmallow import fields
 from schemas.base import Schema
 
 
-class GenericErrorBody(Schema):
-    body = fields.List(fields.String(), required=True, metadata={"example": ["can't be empty"]})
-
-
 class GenericErrorModel(Schema):
-    """`{"errors": {"body": [...]}}`, for every 4xx and 5xx."""
+    """`{"errors": {"<what is at fault>": ["message", ...]}}`, for every 4xx and 5xx."""
 
-    errors = fields.Nested(GenericErrorBody, required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"example": {"title": ["can't be blank"]}},
+    )

@@ -10,7 +10,18 @@ from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import EMAIL_MAX, USERNAME_MAX
 from db.models import User as UserModel
-from schemas.base import WHITESPACE, FullMatch, LengthFirst, Line, Schema, String, Text, length
+from schemas.base import (
+    INVALID,
+    WHITESPACE,
+    FullMatch,
+    Line,
+    Messages,
+    Nested,
+    Schema,
+    String,
+    Text,
+    length,
+)
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -25,8 +36,10 @@ USERNAME_PATTERN = FullMatch(
 )
 
 
-class Email(LengthFirst, fields.Email):
+class Email(Messages, fields.Email):
     """Emails are compared case-insensitively, so they are stored lower-cased."""
+
+    default_error_messages = {"invalid": INVALID}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         email: str = super()._deserialize(value, attr, data, **kwargs)
@@ -48,6 +61,7 @@ def _email(required: bool) -> Email:
 
 
 def _password(required: bool) -> String:
+    """NIST 800-63B: at least 8 characters, no composition rules; capped so hashing stays cheap."""
     return String(
         required=required,
         load_only=True,
@@ -63,13 +77,11 @@ def _password(required: bool) -> String:
 
 class LoginUser(Schema):
     email = _email(True)
-    password = String(
-        required=True, validate=length(PASSWORD_MAX), metadata={"format": "password"}
-    )
+    password = String(required=True, validate=length(PASSWORD_MAX), metadata={"format": "password"})
 
 
 class LoginUserRequest(Schema):
-    user = fields.Nested(LoginUser, required=True)
+    user = Nested(LoginUser, required=True)
 
 
 class NewUser(Schema):
@@ -79,11 +91,11 @@ class NewUser(Schema):
 
 
 class NewUserRequest(Schema):
-    user = fields.Nested(NewUser, required=True)
+    user = Nested(NewUser, required=True)
 
 
 class UpdateUser(Schema):
-    """Any subset of the fields; `null` bio/image clear them, an empty password changes nothing."""
+    """Any subset of the fields; `""` or `null` bio/image clear them (stored as `null`)."""
 
     OPENAPI_EXTRA = {"minProperties": 1}
 
@@ -99,24 +111,17 @@ class UpdateUser(Schema):
     )
 
     @ma.pre_load
-    def _drop_empty(self, data: Any, **_kwargs: Any) -> Any:
-        # The official frontends send their whole settings form, blank password and image included.
-        if isinstance(data, dict):
-            data = dict(data)
-            if data.get("password") == "":
-                del data["password"]
-            if data.get("image") == "":
-                data["image"] = None
-        return data
-
-    @ma.validates_schema
-    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if not data:
-            raise ma.ValidationError("at least one field is required")
+    def _clear_empty(self, data: Any, **_kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if not data:  # fields this body does not define count: they are ignored, not absent
+            raise ma.ValidationError("must name at least one field to change", "_schema")
+        # The official frontends send their whole settings form: an empty image clears it.
+        return {**data, "image": None} if data.get("image") == "" else data
 
 
 class UpdateUserRequest(Schema):
-    user = fields.Nested(UpdateUser, required=True)
+    user = Nested(UpdateUser, required=True)
 
 
 class User(SQLAlchemySchema[Any]):
@@ -126,8 +131,8 @@ class User(SQLAlchemySchema[Any]):
     email = auto_field(required=True, metadata={"example": "jake@jake.jake"})
     token = fields.String(required=True, metadata={"example": "jwt.token.here"})
     username = auto_field(required=True, metadata={"example": "jake"})
-    bio = auto_field(required=True, metadata={"example": "I work at statefarm"})
-    image = auto_field(required=True, metadata={"example": ""})
+    bio = auto_field(required=True, metadata={"example": None})
+    image = auto_field(required=True, metadata={"example": None})
 
 
 class UserResponse(Schema):

@@ -88,6 +88,15 @@ def _app_tables(engine: Engine) -> set[str]:
     return _tables(engine) - {"alembic_version"}
 
 
+def _shape(engine: Engine) -> dict[str, set[tuple[str, bool]]]:
+    """Each application table's columns with their nullability: what a revision changes."""
+    inspector = inspect(engine)
+    return {
+        table: {(c["name"], bool(c["nullable"])) for c in inspector.get_columns(table)}
+        for table in _app_tables(engine)
+    }
+
+
 def _current(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -130,14 +139,14 @@ def test_every_revision_goes_down_and_up(fresh_url: str, engine: Engine) -> None
     revisions = _revisions()
     assert revisions, "no migrations found"
     for revision in revisions:
-        before = _app_tables(engine)
+        before = _shape(engine)
         upgrade(fresh_url, revision)
-        after = _app_tables(engine)
-        assert after > before, revision
+        after = _shape(engine)
+        assert after != before, revision
         downgrade(fresh_url, "-1")
-        assert _app_tables(engine) == before, revision
+        assert _shape(engine) == before, revision
         upgrade(fresh_url, revision)
-        assert _app_tables(engine) == after, revision
+        assert _shape(engine) == after, revision
         assert _current(engine) == revision
     assert _diffs(engine) == []
 
@@ -208,3 +217,36 @@ def test_offline_sql_for_postgresql_renders() -> None:
     for table in Base.metadata.tables:
         assert f"CREATE TABLE {table}" in sql, table
     assert "CREATE INDEX ix_articles_created_at_id" in sql
+
+
+def test_empty_bio_and_image_become_null_and_back(fresh_url: str, engine: Engine) -> None:
+    """0004 (RealWorld 2.0): "" is stored as NULL; the downgrade restores "" for NULL."""
+    upgrade(fresh_url, "0003")
+    rows = [
+        ("blank", "", ""),
+        ("set", "a bio", "https://x.test/a.png"),
+        ("mixed", "", "https://x.test/b.png"),
+    ]
+    with engine.begin() as conn:
+        for name, bio, image in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO users (username, email, password_hash, bio, image, created_at)"
+                    " VALUES (:n, :e, 'x', :b, :i, CURRENT_TIMESTAMP)"
+                ),
+                {"n": name, "e": f"{name}@example.com", "b": bio, "i": image},
+            )
+
+    def stored() -> dict[str, tuple[str | None, str | None]]:
+        with engine.connect() as conn:
+            result = conn.execute(text("SELECT username, bio, image FROM users"))
+            return {row.username: (row.bio, row.image) for row in result}
+
+    upgrade(fresh_url, "0004")
+    assert stored() == {
+        "blank": (None, None),
+        "set": ("a bio", "https://x.test/a.png"),
+        "mixed": (None, "https://x.test/b.png"),
+    }
+    downgrade(fresh_url, "0003")
+    assert stored() == {name: (bio, image) for name, bio, image in rows}

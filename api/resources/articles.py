@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 from sqlalchemy import delete
-from webargs.flaskparser import abort
 
+from api.errors import fail
 from api.extensions import Blueprint, current_user, db_session, link, viewer
 from db import queries, writes
 from db.models import Article, utcnow
@@ -62,23 +62,23 @@ def article_response(slug: str, viewer_id: int | None) -> dict[str, Any]:
     if view is None and (renamed := queries.current_slug(session, slug)) is not None:
         view = queries.article(session, renamed, viewer_id)
     if view is None:
-        abort(404, message="article not found")
+        fail(404, "article", "not found")
     return {"article": view}
 
 
 def article_id_or_404(slug: str) -> int:
     article_id = queries.article_id(db_session(), slug)
     if article_id is None:
-        abort(404, message="article not found")
+        fail(404, "article", "not found")
     return article_id
 
 
 def _own_article_or_error(slug: str) -> Article:
     article = db_session().get(Article, article_id_or_404(slug))
     if article is None:  # deleted between the two reads
-        abort(404, message="article not found")
+        fail(404, "article", "not found")
     if article.author_id != current_user().id:
-        abort(403, message="only the author may change this article")
+        fail(403, "article", "forbidden")
     return article
 
 
@@ -110,6 +110,7 @@ class Articles(MethodView):
     @blp.arguments(NewArticleRequest(), example=NEW_ARTICLE_EXAMPLE)
     @blp.response(201, SingleArticleResponse)
     @blp.links(201, **ARTICLE_LINKS)
+    @blp.errors(409)
     @blp.doc(operationId="CreateArticle")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create an article
@@ -174,7 +175,7 @@ class ArticleBySlug(MethodView):
     )
     @blp.response(200, SingleArticleResponse)
     @blp.links(200, **ARTICLE_LINKS)
-    @blp.errors(403, 404)
+    @blp.errors(403, 404, 409)
     @blp.doc(operationId="UpdateArticle")
     def put(self, payload: dict[str, Any], slug: str) -> dict[str, Any]:
         """Update an article

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 from sqlalchemy import delete, select
-from webargs.flaskparser import abort
 
+from api.errors import fail
 from api.extensions import Blueprint, current_user, db_session, link, viewer
 from api.resources.articles import SLUG, article_id_or_404
 from db import queries
@@ -37,9 +37,9 @@ class Comments(MethodView):
 
     @blp.auth_required
     @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})
-    @blp.response(200, SingleCommentResponse)
+    @blp.response(201, SingleCommentResponse)
     @blp.links(
-        200,
+        201,
         DeleteComment=link(
             "DeleteArticleComment", slug="$request.path.slug", id="$response.body#/comment/id"
         ),
@@ -86,8 +86,8 @@ class CommentById(MethodView):
             select(Comment.author_id).where(Comment.id == id, Comment.article_id == article_id)
         )
         if author_id is None:
-            abort(404, message="comment not found")
+            fail(404, "comment", "not found")
         if author_id != current_user().id:
-            abort(403, message="only the author may delete this comment")
+            fail(403, "comment", "forbidden")
         session.execute(delete(Comment).where(Comment.id == id))
         session.commit()

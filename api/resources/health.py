@@ -10,8 +10,8 @@ from flask.views import MethodView
 from marshmallow import fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from webargs.flaskparser import abort
 
+from api.errors import DATABASE_DOWN, fail
 from api.extensions import Blueprint, db_session
 from api.ratelimit import exempt
 from db.migrate import alembic_config
@@ -60,7 +60,7 @@ class Readiness(MethodView):
         try:
             version = db_session().execute(text("SELECT version_num FROM alembic_version")).scalar()
         except SQLAlchemyError:
-            abort(503, message="database unavailable")
+            fail(503, "database", DATABASE_DOWN)
         if version != _head_revision():
-            abort(503, message="database schema is not at the latest migration")
+            fail(503, "database", "schema is not at the latest migration")
         return {"status": "ready"}

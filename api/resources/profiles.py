@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 from sqlalchemy import select
-from webargs.flaskparser import abort
 
+from api.errors import fail
 from api.extensions import Blueprint, current_user, db_session, link, viewer
 from db import queries, writes
 from db.models import User
@@ -21,14 +21,14 @@ USERNAME = {"description": "Username of the profile", "example": "jake"}
 def _profile_or_404(username: str, viewer_id: int | None) -> dict[str, Any]:
     profile = queries.profile(db_session(), username, viewer_id)
     if profile is None:
-        abort(404, message="profile not found")
+        fail(404, "profile", "not found")
     return {"profile": profile}
 
 
 def _user_id_or_404(username: str) -> int:
     user_id = db_session().scalar(select(User.id).where(User.username == username))
     if user_id is None:
-        abort(404, message="profile not found")
+        fail(404, "profile", "not found")
     return user_id
 
 
@@ -68,7 +68,7 @@ class Follow(MethodView):
         me = current_user()
         target_id = _user_id_or_404(username)
         if target_id == me.id:
-            abort(403, message="you cannot follow yourself")
+            fail(403, "profile", "forbidden")
         writes.follow(db_session(), me.id, target_id)
         db_session().commit()
         return _profile_or_404(username, me.id)

@@ -7,9 +7,9 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import or_, select
-from webargs.flaskparser import abort
 
 from api.auth import revoke_current_token, token_for
+from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, current_user, db_session, link
 from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
@@ -27,8 +27,6 @@ USER_LINKS = {
 blp = Blueprint(
     "User and Authentication", __name__, description="Registration, login, current user"
 )
-
-BAD_CREDENTIALS = "email or password is invalid"
 
 
 def _passwords() -> Passwords:
@@ -62,13 +60,13 @@ def _ensure_available(username: str | None, email: str | None, except_id: int = 
         .execute(select(User.username, User.email).where(or_(*clauses), User.id != except_id))
         .all()
     )
-    messages = []
+    errors = {}
     if username is not None and any(row.username == username for row in taken):
-        messages.append("username has already been taken")
+        errors["username"] = [TAKEN]
     if email is not None and any(row.email == email for row in taken):
-        messages.append("email has already been taken")
-    if messages:
-        abort(422, messages=messages)
+        errors["email"] = [TAKEN]
+    if errors:
+        fail_with(409, errors)
 
 
 @blp.route("/users/login")
@@ -92,7 +90,7 @@ class Login(MethodView):
         creds = payload["user"]
         user = db_session().scalars(select(User).where(User.email == creds["email"])).first()
         if not _passwords().verify(user.password_hash if user else None, creds["password"]):
-            abort(401, message=BAD_CREDENTIALS)
+            fail(401, "credentials", "invalid")
         assert user is not None
         return _user_response(user)
 
@@ -108,12 +106,13 @@ class Users(MethodView):
     )
     @blp.response(201, UserResponse)
     @blp.links(201, **USER_LINKS)
-    @blp.errors(429)
+    @blp.errors(409, 429)
     @blp.doc(operationId="CreateUser")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Register a new user
 
-        Create an account and return it with a token. A taken username or email is a 422.
+        Create an account and return it with a token. A taken username or email is a 409,
+        keyed by the field (both when both are taken).
         """
         data = payload["user"]
         _ensure_available(data["username"], data["email"])
@@ -121,8 +120,6 @@ class Users(MethodView):
             username=data["username"],
             email=data["email"],
             password_hash=_passwords().hash(data["password"]),
-            bio="",
-            image="",
         )
         session = db_session()
         session.add(user)
@@ -145,12 +142,13 @@ class CurrentUser(MethodView):
     @blp.auth_required
     @blp.arguments(UpdateUserRequest, example={"user": {"bio": "I like to skateboard"}})
     @blp.response(200, UserResponse)
+    @blp.errors(409)
     @blp.doc(operationId="UpdateCurrentUser")
     def put(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Update current user
 
         Change any of email, username, password, bio and image. `null` or empty
-        bio/image clear them; an empty password leaves the password unchanged.
+        bio/image clear them (to `null`); a taken username or email is a 409.
         """
         user = current_user()
         changes = payload["user"]
@@ -160,7 +158,7 @@ class CurrentUser(MethodView):
                 setattr(user, field, changes[field])
         for field in ("bio", "image"):
             if field in changes:
-                setattr(user, field, changes[field] or "")
+                setattr(user, field, changes[field] or None)
         if "password" in changes:
             user.password_hash = _passwords().hash(changes["password"])
         db_session().commit()
