@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 # No X-RateLimit-* headers on every response: each would cost another Redis round trip.
 # A refused request still says when to come back (Retry-After), computed only then.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=False, strategy="fixed-window")
+
+
+@limiter.request_filter
+def _is_preflight() -> bool:
+    """CORS preflights are never limited: a 429 to one reaches the page as a CORS failure,
+    hiding the limit; the request it announces is still counted when it comes."""
+    return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
 
 
 def configure(app: Flask, settings: Settings) -> None:
