@@ -126,7 +126,7 @@ def optional_user() -> User | None:
     `WWW-Authenticate` challenge (added by `challenge_ignored_token`) still tells a client
     its token was not taken.
     """
-    if "Authorization" not in request.headers:
+    if not request.headers.get("Authorization", "").strip():
         return None
     try:
         verify_jwt_in_request()

@@ -18,15 +18,38 @@ from api.settings import Settings
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["conduit_settings"]
+    return settings
+
+
+def _setting(name: str) -> Callable[[], str]:
+    def value() -> str:
+        limit: str = getattr(_settings(), name)
+        return limit
+
+    return value
+
+
 # No X-RateLimit-* headers on every response: each would cost another Redis round trip.
 # A refused request still says when to come back (Retry-After), computed only then.
-limiter = Limiter(key_func=get_remote_address, headers_enabled=False, strategy="fixed-window")
+# One Limiter serves every app of the process; what differs per app (on/off, the default
+# limit) is read from that app's settings at request time, never fixed by the first init.
+limiter = Limiter(
+    key_func=get_remote_address,
+    headers_enabled=False,
+    strategy="fixed-window",
+    default_limits=[_setting("rate_limit_default")],
+)
 
 
 @limiter.request_filter
-def _is_preflight() -> bool:
-    """CORS preflights are never limited: a 429 to one reaches the page as a CORS failure,
-    hiding the limit; the request it announces is still counted when it comes."""
+def _exempt() -> bool:
+    """Off by setting; and CORS preflights are never limited: a 429 to one reaches the page
+    as a CORS failure, hiding the limit; the request it announces is still counted."""
+    if not _settings().rate_limit_enabled:
+        return True
     return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
 
 
@@ -35,9 +58,7 @@ def configure(app: Flask, settings: Settings) -> None:
     if settings.redis_url is None and settings.app_env == "production":
         log.warning("REDIS_URL is not set: rate limits are counted per worker process")
     app.config.update(
-        RATELIMIT_ENABLED=settings.rate_limit_enabled,
         RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_DEFAULT=settings.rate_limit_default,
         RATELIMIT_KEY_PREFIX="conduit",
         # If Redis is down, let requests through rather than fail every request.
         RATELIMIT_SWALLOW_ERRORS=True,
@@ -55,15 +76,6 @@ def _too_many_requests(error: RateLimitExceeded) -> Response:
         {"rate_limit": [f"exceeded: at most {error.description}"]},
         {"Retry-After": str(retry_after)},
     )
-
-
-def _setting(name: str) -> Callable[[], str]:
-    def value() -> str:
-        settings: Settings = current_app.extensions["conduit_settings"]
-        limit: str = getattr(settings, name)
-        return limit
-
-    return value
 
 
 def login_limit(func: F) -> F:

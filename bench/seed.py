@@ -195,7 +195,8 @@ def seed(base_url: str, size: Size, progress: Callable[[str], None], rng_seed: i
     def comment(article: int, user: int, body: str) -> None:
         slug = data.slugs[article]
         payload = {"comment": {"body": body}}
-        api.call("POST", f"/api/articles/{slug}/comments", payload, token=data.users[user]["token"])
+        token = data.users[user]["token"]
+        api.call("POST", f"/api/articles/{slug}/comments", payload, token=token, expect=201)
 
     tasks: list[Callable[[], None]] = [lambda p=p: follow(*p) for p in follow_pairs]
     tasks += [lambda p=p: favorite(*p) for p in favorite_pairs]

@@ -77,7 +77,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop_reason: str = ""
-    # Failures contracts/hooks.py dropped (duplicate-name 422s the RealWorld contract mandates).
+    # Failures contracts/hooks.py dropped (duplicate-name 409s the RealWorld contract mandates).
     dropped: int = 0
 
     def summary(self) -> str:

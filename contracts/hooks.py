@@ -1,9 +1,13 @@
 """schemathesis hooks for both the in-process contract tests and `make fuzz` (SCHEMATHESIS_HOOKS).
 
-One failure kind is expected by contract, not a defect: RealWorld mandates 422 "has already
-been taken" for a duplicate username or email, and positive_data_acceptance cannot know that
-a schema-valid registration is refused because an earlier one took the name. Only that exact
-answer is dropped; any other rejection of valid data still fails the run.
+One failure kind is expected by contract, not a defect: RealWorld 2.0 answers 409
+`{"errors": {"username": ["has already been taken"]}}` (or `email`, or both) for a duplicate
+name, and positive_data_acceptance cannot know that a schema-valid registration is refused
+because an earlier one took the name. The same holds for an `Idempotency-Key` that an
+earlier request with another body used: schemathesis reuses the documented example key, and
+the contract answers 422 `{"errors": {"Idempotency-Key": ["is already used for a different
+request"]}}`. Only those exact answers are dropped; any other rejection of valid data (another
+status, another key, another message next to it) still fails the run.
 """
 
 from __future__ import annotations
@@ -15,23 +19,46 @@ import schemathesis
 from schemathesis.openapi.checks import RejectedPositiveData
 
 TAKEN = "has already been taken"
+UNIQUE_FIELDS = {"username", "email"}
 
 
 def taken_only(status: int, content: bytes) -> bool:
-    if status != 422:
+    if status != 409:
         return False
     try:
-        messages = json.loads(content)["errors"]["body"]
-    except (ValueError, KeyError, TypeError):
+        body = json.loads(content)
+    except ValueError:
         return False
-    return bool(messages) and all(str(m).endswith(TAKEN) for m in messages)
+    if not isinstance(body, dict) or set(body) != {"errors"}:
+        return False
+    errors = body["errors"]
+    if not isinstance(errors, dict) or not errors or not set(errors) <= UNIQUE_FIELDS:
+        return False
+    return all(isinstance(m, list) and m and all(x == TAKEN for x in m) for m in errors.values())
+
+
+KEY_REUSED = {"errors": {"Idempotency-Key": ["is already used for a different request"]}}
+
+
+def key_reused_only(status: int, content: bytes, headers: Any) -> bool:
+    """A 422 for an Idempotency-Key the request did send, that an earlier request used."""
+    if status != 422 or not any(str(h).lower() == "idempotency-key" for h in headers or {}):
+        return False
+    try:
+        return bool(json.loads(content) == KEY_REUSED)
+    except ValueError:
+        return False
 
 
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
-    """Keep every failure but a duplicate-name 422 flagged as rejecting valid data."""
+    """Keep every failure but a duplicate-name 409 or a reused-key 422 flagged as rejecting
+    valid data."""
     if isinstance(failure, RejectedPositiveData):
-        return not taken_only(response.status_code, response.content)
+        expected = taken_only(response.status_code, response.content) or key_reused_only(
+            response.status_code, response.content, case.headers
+        )
+        return not expected
     return True
 
 

@@ -17,6 +17,7 @@ from schemas.base import (
     List,
     Nested,
     Range,
+    ResponseSchema,
     Schema,
     Text,
     Timestamp,
@@ -60,8 +61,8 @@ class UpdateArticle(Schema):
     OPENAPI_EXTRA = {"minProperties": 1}
 
     title = Line(validate=length(TITLE_MAX), metadata={"example": "Did you train your dragon?"})
-    description = Text(validate=length(DESCRIPTION_MAX))
-    body = Text(validate=length(BODY_MAX))
+    description = Text(visible=True, validate=length(DESCRIPTION_MAX))
+    body = Text(visible=True, validate=length(BODY_MAX))
     tag_list = _tag_list()
 
     @ma.pre_load
@@ -98,11 +99,11 @@ class ArticlePreview(_ArticleFields):
     """An article in a list: everything but the body (RealWorld 1.1.0)."""
 
 
-class SingleArticleResponse(Schema):
+class SingleArticleResponse(ResponseSchema):
     article = fields.Nested(Article, required=True)
 
 
-class MultipleArticlesResponse(Schema):
+class MultipleArticlesResponse(ResponseSchema):
     articles = fields.List(fields.Nested(ArticlePreview), required=True)
     articles_count = fields.Integer(required=True, data_key="articlesCount")
 

@@ -63,11 +63,12 @@ class Messages(fields.Field):  # type: ignore[type-arg]
     }
 
     def _validate(self, value: Any) -> None:
-        # An oversized value is refused before any other rule scans it.
-        for validator in self.validators:
-            if isinstance(validator, validate.Length):
-                validator(value)
-        super()._validate(value)
+        # One message per field: the first rule that fails. Length limits come first, so an
+        # oversized value is refused before any other rule scans it.
+        ordered = sorted(self.validators, key=lambda v: not isinstance(v, validate.Length))
+        for validator in ordered:
+            if validator(value) is False:
+                raise self.make_error("validator_failed")
 
 
 class Length(validate.Length):
@@ -118,6 +119,18 @@ class CharacterRule(validate.Regexp):
         return value
 
 
+class NotBlank(validate.Validator):
+    """The line rule's messages for a field whose own `pattern` already states the rule
+    (usernames, emails): "can't be blank" for spaces only, before the pattern's message.
+    Not a Regexp, so it adds nothing to the spec."""
+
+    def __init__(self) -> None:
+        self._rule = line_rule()
+
+    def __call__(self, value: Any) -> Any:
+        return self._rule(value)
+
+
 def line_rule() -> CharacterRule:
     return CharacterRule(LINE_PATTERN, forbidden=_LINE_CONTROL, visible=_VISIBLE)
 
@@ -155,12 +168,23 @@ class Schema(FastDumpMixin, ma.Schema):
     error_messages = {"type": "must be an object"}
 
 
+class ResponseSchema(Schema):
+    """A response body: documented closed (`additionalProperties: false`), so a client knows
+    every field it may get. (Never loaded: `unknown` only shapes the spec.)"""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
 class Line(String):
     """One line of visible text without control characters; surrounding spaces are trimmed."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not any(isinstance(v, validate.Regexp) for v in self.validators):
+        if any(isinstance(v, validate.Regexp) for v in self.validators):
+            # The field's own pattern (usernames) is documented; blank is reported first.
+            self.validators.insert(0, NotBlank())
+        else:
             self.validators.append(line_rule())
 
     def deserialize(self, *args: Any, **kwargs: Any) -> Any:
@@ -170,11 +194,12 @@ class Line(String):
 
 
 class Text(String):
-    """Free text (tabs and newlines allowed) without other control characters."""
+    """Free text (tabs and newlines allowed) without other control characters; `visible`
+    (default: when required) refuses text of spaces only as "can't be blank"."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, visible: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators.append(text_rule(visible=self.required))
+        self.validators.append(text_rule(visible=self.required if visible is None else visible))
 
 
 class Timestamp(fields.DateTime):

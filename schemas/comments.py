@@ -8,7 +8,7 @@ from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import Comment as CommentModel
-from schemas.base import Nested, Schema, Text, Timestamp, length
+from schemas.base import Nested, ResponseSchema, Schema, Text, Timestamp, length
 from schemas.profiles import Profile
 
 COMMENT_MAX = 20_000
@@ -37,9 +37,9 @@ class Comment(SQLAlchemySchema[Any]):
     author = fields.Nested(Profile, required=True)
 
 
-class SingleCommentResponse(Schema):
+class SingleCommentResponse(ResponseSchema):
     comment = fields.Nested(Comment, required=True)
 
 
-class MultipleCommentsResponse(Schema):
+class MultipleCommentsResponse(ResponseSchema):
     comments = fields.List(fields.Nested(Comment), required=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from schemas.base import Schema
+from schemas.base import ResponseSchema
 
 
-class GenericErrorModel(Schema):
+class GenericErrorModel(ResponseSchema):
     """`{"errors": {"<what is at fault>": ["message", ...]}}`, for every 4xx and 5xx."""
 
     errors = fields.Dict(

@@ -8,7 +8,7 @@ from marshmallow import fields
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
 from db.models import User
-from schemas.base import Schema
+from schemas.base import ResponseSchema
 
 
 class Profile(SQLAlchemySchema[Any]):
@@ -21,5 +21,5 @@ class Profile(SQLAlchemySchema[Any]):
     following = fields.Boolean(required=True)
 
 
-class ProfileResponse(Schema):
+class ProfileResponse(ResponseSchema):
     profile = fields.Nested(Profile, required=True)

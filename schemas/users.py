@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
 
+from db import usernames
 from db.models import EMAIL_MAX, USERNAME_MAX
 from db.models import User as UserModel
 from schemas.base import (
@@ -17,6 +18,8 @@ from schemas.base import (
     Line,
     Messages,
     Nested,
+    NotBlank,
+    ResponseSchema,
     Schema,
     String,
     Text,
@@ -39,17 +42,37 @@ USERNAME_PATTERN = FullMatch(
 class Email(Messages, fields.Email):
     """Emails are compared case-insensitively, so they are stored lower-cased."""
 
-    default_error_messages = {"invalid": INVALID}
+    default_error_messages = {"invalid": "must be a string"}  # marshmallow's type check
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for rule in self.validators:
+            if isinstance(rule, validate.Email):
+                rule.error = INVALID
+        self.validators.insert(0, NotBlank())
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         email: str = super()._deserialize(value, attr, data, **kwargs)
         return email.lower()
 
 
-def _username(required: bool) -> Line:
-    return Line(
+class Username(Line):
+    """Stored and compared in Unicode NFKC (full-width letters are plain ones); a name may not
+    mix scripts whose letters look alike. Uniqueness ignores case and look-alikes."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return usernames.normalized(super()._deserialize(value, attr, data, **kwargs))
+
+
+def _one_script(name: str) -> None:
+    if usernames.mixes_scripts(name):
+        raise ma.ValidationError("must not mix look-alike scripts (such as Latin and Cyrillic)")
+
+
+def _username(required: bool) -> Username:
+    return Username(
         required=required,
-        validate=[length(USERNAME_MAX), USERNAME_PATTERN],
+        validate=[length(USERNAME_MAX), USERNAME_PATTERN, _one_script],
         metadata={"example": "jake"},
     )
 
@@ -135,5 +158,5 @@ class User(SQLAlchemySchema[Any]):
     image = auto_field(required=True, metadata={"example": None})
 
 
-class UserResponse(Schema):
+class UserResponse(ResponseSchema):
     user = fields.Nested(User, required=True)

@@ -56,16 +56,19 @@ def add_comment(
     response = client.post(
         f"/api/articles/{slug}/comments", json={"comment": {"body": body}}, headers=author.headers
     )
-    assert response.status_code == 200, response.json
+    assert response.status_code == 201, response.json
     comment: dict[str, Any] = response.json["comment"]
     return comment
 
 
-def errors_of(response: Any) -> list[str]:
-    """The RealWorld error lines, asserting the shape on the way."""
+def errors_of(response: Any) -> dict[str, list[str]]:
+    """The RealWorld 2.0 errors, `{key: [message, ...]}`, asserting the shape on the way."""
     body = response.json
-    assert set(body) == {"errors"}, body
-    assert isinstance(body["errors"]["body"], list), body
-    messages: list[str] = body["errors"]["body"]
-    assert messages and all(isinstance(m, str) for m in messages)
-    return messages
+    assert isinstance(body, dict) and set(body) == {"errors"}, body
+    errors = body["errors"]
+    assert isinstance(errors, dict) and errors, body
+    for key, messages in errors.items():
+        assert isinstance(key, str) and key, body
+        assert isinstance(messages, list) and messages, body
+        assert all(isinstance(m, str) and m for m in messages), body
+    return errors

@@ -1,7 +1,9 @@
 """`Authorization: Token <jwt>` on a required-auth and on the optional-auth endpoints.
 
-Every presented-but-unusable token gets the same 401 body, so a client cannot tell a
-forged token from an expired one; only an absent header is called "missing".
+Every presented-but-unusable token gets the same 401 body on a required-auth endpoint, so a
+client cannot tell a forged token from an expired one; only an absent header is called
+"missing". On an optional-auth read the same token is served as anonymous (RealWorld
+frontends log their user out on a 401 from a public page), with a challenge saying so.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from sqlalchemy import delete
 
 from db.models import User
 from db.session import Database
-from tests.factories import Account, errors_of, register
+from tests.factories import Account, add_comment, create_article, errors_of, register
 
-INVALID = {"errors": {"body": ["invalid or expired authorization token"]}}
-MISSING = {"errors": {"body": ["missing authorization token"]}}
+INVALID = {"errors": {"token": ["is invalid"]}}
+MISSING = {"errors": {"token": ["is missing"]}}
+CHALLENGE = 'Token realm="conduit"'
+INVALID_CHALLENGE = 'Token realm="conduit", error="invalid_token"'
 
 REQUIRED = "/api/user"
-OPTIONAL = ("/api/articles", "/api/profiles/{profile}")
 
 Forge = Callable[..., str]
 
@@ -47,8 +50,25 @@ def account(client: FlaskClient) -> Account:
 
 
 @pytest.fixture
-def profile(client: FlaskClient) -> str:
-    return register(client).username
+def paths(client: FlaskClient, account: Account) -> list[str]:
+    """The optional-auth reads, over data `account` follows and favorites.
+
+    So a viewer who is recognised sees `following`/`favorited` true, and one served as
+    anonymous sees them false.
+    """
+    author = register(client)
+    slug = create_article(client, author)["slug"]
+    add_comment(client, author, slug)
+    follow = client.post(f"/api/profiles/{author.username}/follow", headers=account.headers)
+    assert follow.status_code == 200, follow.json
+    favorite = client.post(f"/api/articles/{slug}/favorite", headers=account.headers)
+    assert favorite.status_code == 200, favorite.json
+    return [
+        "/api/articles",
+        f"/api/articles/{slug}",
+        f"/api/articles/{slug}/comments",
+        f"/api/profiles/{author.username}",
+    ]
 
 
 @pytest.fixture
@@ -81,61 +101,85 @@ def forge(app: Flask, user_id: int) -> Forge:
     return make
 
 
-def _get_all(client: FlaskClient, profile: str, headers: dict[str, str]) -> list[Any]:
-    paths = [REQUIRED, *(p.format(profile=profile) for p in OPTIONAL)]
-    return [(path, client.get(path, headers=headers)) for path in paths]
+def _viewer_flags(body: Any) -> list[bool]:
+    """Every `following` and `favorited` in a response body: what it knows about its viewer."""
+    if isinstance(body, dict):
+        flags = [v for k, v in body.items() if k in ("following", "favorited")]
+        return flags + [f for v in body.values() for f in _viewer_flags(v)]
+    if isinstance(body, list):
+        return [f for item in body for f in _viewer_flags(item)]
+    return []
 
 
-def _assert_rejected(client: FlaskClient, profile: str, authorization: str) -> None:
-    for path, response in _get_all(client, profile, {"Authorization": authorization}):
-        assert response.status_code == 401, (path, authorization, response.json)
-        assert response.json == INVALID, (path, authorization)
-        assert response.headers["WWW-Authenticate"].startswith("Token"), path
+def _assert_recognised(client: FlaskClient, paths: list[str], headers: dict[str, str]) -> None:
+    """The token is taken: the optional reads see the viewer who follows and favorites."""
+    for path in paths:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.json)
+        flags = _viewer_flags(response.json)
+        assert flags and all(flags), (path, response.json)
+        assert "WWW-Authenticate" not in response.headers, path
+
+
+def _assert_rejected(client: FlaskClient, paths: list[str], authorization: str) -> None:
+    """401 where a token is required; served as anonymous, with a challenge, where optional."""
+    response = client.get(REQUIRED, headers={"Authorization": authorization})
+    assert response.status_code == 401, (authorization, response.json)
+    assert response.json == INVALID, authorization
+    assert response.headers["WWW-Authenticate"] == INVALID_CHALLENGE
+    for path in paths:
+        anonymous = client.get(path)
+        served = client.get(path, headers={"Authorization": authorization})
+        assert served.status_code == 200, (path, authorization, served.json)
+        assert served.json == anonymous.json, (path, authorization)
+        assert not any(_viewer_flags(served.json)), (path, served.json)
+        assert served.headers["WWW-Authenticate"] == INVALID_CHALLENGE, path
+        assert "WWW-Authenticate" not in anonymous.headers, path
 
 
 # --- the happy paths ---------------------------------------------------------
 
 
-def test_missing_header(client: FlaskClient, profile: str) -> None:
+def test_missing_header(client: FlaskClient, paths: list[str]) -> None:
     response = client.get(REQUIRED)
     assert response.status_code == 401
     assert response.json == MISSING
-    assert response.headers["WWW-Authenticate"].startswith("Token")
-    for path in OPTIONAL:
-        anonymous = client.get(path.format(profile=profile))
+    assert response.headers["WWW-Authenticate"] == CHALLENGE
+    for path in paths:
+        anonymous = client.get(path)
         assert anonymous.status_code == 200, (path, anonymous.json)
-    profile_view = client.get(f"/api/profiles/{profile}").json["profile"]
-    assert profile_view["following"] is False
+        assert not any(_viewer_flags(anonymous.json)), (path, anonymous.json)
+        # No token, nothing to challenge.
+        assert "WWW-Authenticate" not in anonymous.headers, path
 
 
 def test_valid_token_works_on_required_and_optional(
-    client: FlaskClient, account: Account, profile: str
+    client: FlaskClient, account: Account, paths: list[str]
 ) -> None:
-    for path, response in _get_all(client, profile, account.headers):
-        assert response.status_code == 200, (path, response.json)
-    assert client.get(REQUIRED, headers=account.headers).json["user"]["username"] == (
-        account.username
-    )
+    _assert_recognised(client, paths, account.headers)
+    me = client.get(REQUIRED, headers=account.headers)
+    assert me.status_code == 200
+    assert me.json["user"]["username"] == account.username
 
 
-def test_token_from_login_is_usable(client: FlaskClient, account: Account, profile: str) -> None:
+def test_token_from_login_is_usable(
+    client: FlaskClient, account: Account, paths: list[str]
+) -> None:
     login = client.post(
         "/api/users/login", json={"user": {"email": account.email, "password": account.password}}
     )
     assert login.status_code == 200
     headers = {"Authorization": f"Token {login.json['user']['token']}"}
-    for path, response in _get_all(client, profile, headers):
-        assert response.status_code == 200, (path, response.json)
+    _assert_recognised(client, paths, headers)
     assert client.get(REQUIRED, headers=headers).json["user"]["email"] == account.email
 
 
 def test_forged_token_with_the_app_key_is_accepted(
-    client: FlaskClient, forge: Forge, account: Account, profile: str
+    client: FlaskClient, forge: Forge, account: Account, paths: list[str]
 ) -> None:
     """The control for the tests below: only the one thing each of them changes is wrong."""
     headers = {"Authorization": f"Token {forge()}"}
-    for path, response in _get_all(client, profile, headers):
-        assert response.status_code == 200, (path, response.json)
+    _assert_recognised(client, paths, headers)
     assert client.get(REQUIRED, headers=headers).json["user"]["username"] == account.username
 
 
@@ -143,133 +187,176 @@ def test_forged_token_with_the_app_key_is_accepted(
 
 
 def test_wrong_scheme_is_invalid_not_missing(
-    client: FlaskClient, account: Account, profile: str
+    client: FlaskClient, account: Account, paths: list[str]
 ) -> None:
     # A client that sent credentials must learn they were rejected, not that they were absent.
-    _assert_rejected(client, profile, f"Bearer {account.token}")
-    _assert_rejected(client, profile, f"token {account.token}")
+    _assert_rejected(client, paths, f"Bearer {account.token}")
+    _assert_rejected(client, paths, f"token {account.token}")
 
 
-def test_scheme_without_token(client: FlaskClient, profile: str) -> None:
-    _assert_rejected(client, profile, "Token")
-    _assert_rejected(client, profile, "Token ")
+def test_scheme_without_token(client: FlaskClient, paths: list[str]) -> None:
+    _assert_rejected(client, paths, "Token")
+    _assert_rejected(client, paths, "Token ")
 
 
-def test_token_with_extra_parts(client: FlaskClient, account: Account, profile: str) -> None:
-    _assert_rejected(client, profile, f"Token {account.token} extra")
+def test_token_with_extra_parts(client: FlaskClient, account: Account, paths: list[str]) -> None:
+    _assert_rejected(client, paths, f"Token {account.token} extra")
 
 
 @pytest.mark.parametrize(
     "garbage",
     ["garbage", "a.b.c", "Zm9v.YmFy.YmF6", "e30.e30.", "....", "x" * 5000, "ünïcødé.token.☃"],
 )
-def test_garbage_token(client: FlaskClient, profile: str, garbage: str) -> None:
-    _assert_rejected(client, profile, f"Token {garbage}")
+def test_garbage_token(client: FlaskClient, paths: list[str], garbage: str) -> None:
+    _assert_rejected(client, paths, f"Token {garbage}")
 
 
 # --- well-formed tokens that must not be trusted -----------------------------
 
 
-def test_token_signed_with_another_key(client: FlaskClient, forge: Forge, profile: str) -> None:
-    _assert_rejected(client, profile, f"Token {forge(key='another-key-' + 'k' * 40)}")
+def test_token_signed_with_another_key(client: FlaskClient, forge: Forge, paths: list[str]) -> None:
+    _assert_rejected(client, paths, f"Token {forge(key='another-key-' + 'k' * 40)}")
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-def test_token_with_another_hmac_algorithm(client: FlaskClient, forge: Forge, profile: str) -> None:
+def test_token_with_another_hmac_algorithm(
+    client: FlaskClient, forge: Forge, paths: list[str]
+) -> None:
     # Same key, but HS512 is not an algorithm the app decodes.
-    _assert_rejected(client, profile, f"Token {forge(algorithm='HS512')}")
+    _assert_rejected(client, paths, f"Token {forge(algorithm='HS512')}")
 
 
-def test_alg_none_token(client: FlaskClient, forge: Forge, profile: str) -> None:
+def test_alg_none_token(client: FlaskClient, forge: Forge, paths: list[str]) -> None:
     claims = _claims(forge())
     header = _b64(b'{"alg":"none","typ":"JWT"}')
     payload = _b64(json.dumps(claims).encode())
-    _assert_rejected(client, profile, f"Token {header}.{payload}.")
+    _assert_rejected(client, paths, f"Token {header}.{payload}.")
     # ... and with the valid token's signature kept.
     signature = forge().split(".")[2]
-    _assert_rejected(client, profile, f"Token {header}.{payload}.{signature}")
+    _assert_rejected(client, paths, f"Token {header}.{payload}.{signature}")
 
 
 def test_tampered_payload_keeps_signature(
-    client: FlaskClient, account: Account, profile: str
+    client: FlaskClient, account: Account, paths: list[str]
 ) -> None:
     other = register(client)
     header, _payload, signature = account.token.split(".")
     claims = _claims(account.token)
     claims["sub"] = _claims(other.token)["sub"]
     payload = _b64(json.dumps(claims).encode())
-    _assert_rejected(client, profile, f"Token {header}.{payload}.{signature}")
+    _assert_rejected(client, paths, f"Token {header}.{payload}.{signature}")
 
 
-def test_expired_token(client: FlaskClient, forge: Forge, profile: str) -> None:
+def test_expired_token(client: FlaskClient, forge: Forge, paths: list[str]) -> None:
     past = int(time.time()) - 120
-    _assert_rejected(client, profile, f"Token {forge(iat=past - 3600, nbf=past - 3600, exp=past)}")
+    _assert_rejected(client, paths, f"Token {forge(iat=past - 3600, nbf=past - 3600, exp=past)}")
 
 
-def test_token_not_yet_valid(client: FlaskClient, forge: Forge, profile: str) -> None:
-    _assert_rejected(client, profile, f"Token {forge(nbf=int(time.time()) + 3600)}")
+def test_token_not_yet_valid(client: FlaskClient, forge: Forge, paths: list[str]) -> None:
+    _assert_rejected(client, paths, f"Token {forge(nbf=int(time.time()) + 3600)}")
 
 
 @pytest.mark.parametrize(
     "sub", [None, "", "abc", "1.5", "-1", "0", "99999999999999999999999", "9" * 400]
 )
 def test_token_with_unusable_subject(
-    client: FlaskClient, forge: Forge, profile: str, sub: str | None
+    client: FlaskClient, forge: Forge, paths: list[str], sub: str | None
 ) -> None:
     # `None` leaves `sub` out altogether.
-    _assert_rejected(client, profile, f"Token {forge(sub=sub)}")
+    _assert_rejected(client, paths, f"Token {forge(sub=sub)}")
 
 
 def test_token_with_non_string_subject(
-    client: FlaskClient, forge: Forge, user_id: int, profile: str
+    client: FlaskClient, forge: Forge, user_id: int, paths: list[str]
 ) -> None:
     # RFC 7519 makes `sub` a string; a numeric one naming a real user is still refused.
-    _assert_rejected(client, profile, f"Token {forge(sub=user_id)}")
-    _assert_rejected(client, profile, f"Token {forge(sub=[str(user_id)])}")
+    _assert_rejected(client, paths, f"Token {forge(sub=user_id)}")
+    _assert_rejected(client, paths, f"Token {forge(sub=[str(user_id)])}")
 
 
 def test_refresh_token_is_not_an_access_token(
-    client: FlaskClient, forge: Forge, profile: str
+    client: FlaskClient, forge: Forge, paths: list[str]
 ) -> None:
-    _assert_rejected(client, profile, f"Token {forge(type='refresh')}")
+    _assert_rejected(client, paths, f"Token {forge(type='refresh')}")
 
 
 def test_token_of_a_deleted_user(
-    client: FlaskClient, db: Database, account: Account, user_id: int, profile: str
+    client: FlaskClient, db: Database, account: Account, user_id: int, paths: list[str]
 ) -> None:
     assert client.get(REQUIRED, headers=account.headers).status_code == 200
     session = db.session()
     session.execute(delete(User).where(User.id == user_id))
     session.commit()
     db.session.remove()
-    _assert_rejected(client, profile, f"Token {account.token}")
+    _assert_rejected(client, paths, f"Token {account.token}")
     # A new account does not inherit the deleted one's id, so the old token stays dead.
     newcomer = register(client)
     assert int(_claims(newcomer.token)["sub"]) != user_id
-    _assert_rejected(client, profile, f"Token {account.token}")
+    _assert_rejected(client, paths, f"Token {account.token}")
+
+
+def test_logged_out_token_is_revoked(
+    client: FlaskClient, account: Account, paths: list[str]
+) -> None:
+    other_session = client.post(
+        "/api/users/login", json={"user": {"email": account.email, "password": account.password}}
+    ).json["user"]["token"]
+    logout = client.post("/api/users/logout", headers=account.headers)
+    assert logout.status_code == 204
+    assert logout.get_data() == b""
+    _assert_rejected(client, paths, f"Token {account.token}")
+    again = client.post("/api/users/logout", headers=account.headers)
+    assert again.status_code == 401
+    assert again.json == INVALID
+    assert again.headers["WWW-Authenticate"] == INVALID_CHALLENGE
+    # Only the presented token is revoked, not the user's other sessions.
+    _assert_recognised(client, paths, {"Authorization": f"Token {other_session}"})
+
+
+def test_logout_without_a_token(client: FlaskClient) -> None:
+    response = client.post("/api/users/logout")
+    assert response.status_code == 401
+    assert response.json == MISSING
+    assert response.headers["WWW-Authenticate"] == CHALLENGE
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_blank_header_on_required_is_missing(client: FlaskClient, blank: str) -> None:
+    response = client.get(REQUIRED, headers={"Authorization": blank})
+    assert response.status_code == 401
+    assert response.json == MISSING
+    assert response.headers["WWW-Authenticate"] == CHALLENGE
 
 
 def test_rejections_are_indistinguishable(
-    client: FlaskClient, forge: Forge, account: Account, profile: str
+    client: FlaskClient, forge: Forge, account: Account, paths: list[str]
 ) -> None:
     """Headers as well as bodies: nothing tells an attacker which check failed."""
     past = int(time.time()) - 120
+    revoked = client.post(
+        "/api/users/login", json={"user": {"email": account.email, "password": account.password}}
+    ).json["user"]["token"]
+    logout = client.post("/api/users/logout", headers={"Authorization": f"Token {revoked}"})
+    assert logout.status_code == 204
     tokens = [
         f"Token {forge(exp=past, nbf=past - 10, iat=past - 10)}",
         f"Token {forge(key='x' * 40)}",
         "Token garbage",
         f"Bearer {account.token}",
+        f"Token {revoked}",
     ]
-    seen = set()
-    for authorization in tokens:
-        response = client.get(REQUIRED, headers={"Authorization": authorization})
-        errors_of(response)
-        seen.add(
-            (
-                response.status_code,
-                response.get_data(),
-                response.headers["WWW-Authenticate"],
-                response.headers["Content-Type"],
+    for path in [REQUIRED, *paths]:
+        seen = set()
+        for authorization in tokens:
+            response = client.get(path, headers={"Authorization": authorization})
+            seen.add(
+                (
+                    response.status_code,
+                    response.get_data(),
+                    response.headers["WWW-Authenticate"],
+                    response.headers["Content-Type"],
+                )
             )
-        )
-    assert len(seen) == 1, seen
+        assert len(seen) == 1, (path, seen)
+    required = client.get(REQUIRED, headers={"Authorization": tokens[0]})
+    assert errors_of(required) == {"token": ["is invalid"]}

@@ -1,8 +1,12 @@
 """Every write operation x every kind of caller: who may do what, and that refusals change nothing.
 
-anonymous and a bad token are a 401; another user is a 403 on someone else's article or
-comment, and succeeds where any user may act (create, comment, favorite, follow, own account);
-the owner succeeds.
+anonymous is a 401 `{"token": ["is missing"]}`; a bad token (forged, or sent under another
+scheme) a 401 `{"token": ["is invalid"]}`; another user is a 403 keyed by the resource
+(`article`, `comment`) on someone else's article or comment, and succeeds where any user may act
+(create, comment, favorite, follow, own account); the owner succeeds.
+
+The reads that take an optional token are the other way round: a bad token there is served as
+anonymous (200), only flagged by the `WWW-Authenticate` challenge.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from db.models import Base, User
 from db.session import Database
 from tests.factories import Account, add_comment, create_article, errors_of
 
-MISSING = "missing authorization token"
-INVALID = "invalid or expired authorization token"
+MISSING = {"token": ["is missing"]}
+INVALID = {"token": ["is invalid"]}
+MISSING_CHALLENGE = 'Token realm="conduit"'
+INVALID_CHALLENGE = 'Token realm="conduit", error="invalid_token"'
 _seq = itertools.count(1)
 
 
@@ -34,8 +40,8 @@ def quick_account(app: Flask, db: Database, username: str) -> Account:
         username=f"{username}{next(_seq)}",
         email=f"{username}{next(_seq)}@example.com",
         password_hash="unusable",
-        bio="",
-        image="",
+        bio=None,  # as registration leaves them (RealWorld 2.0)
+        image=None,
     )
     session.add(user)
     session.commit()
@@ -160,7 +166,7 @@ def _user_updated(client: FlaskClient, w: World, caller: str) -> None:
     me = client.get("/api/user", headers=w.account(caller).headers).json["user"]
     assert me["bio"] == "changed by the matrix"
     them = client.get("/api/user", headers=w.not_caller(caller).headers).json["user"]
-    assert them["bio"] == ""
+    assert them["bio"] is None
 
 
 def _no_setup(client: FlaskClient, w: World) -> None:
@@ -176,6 +182,8 @@ class Operation:
     owner_status: int
     check: Check
     setup: Setup = _no_setup
+    # What a 403 names: the resource the other user may not touch.
+    forbidden: str | None = None
 
 
 OPERATIONS = {
@@ -194,16 +202,23 @@ OPERATIONS = {
         403,
         200,
         _updated,
+        forbidden="article",
     ),
     "DeleteArticle": Operation(
-        "DELETE", lambda w: f"/api/articles/{w.slug}", None, 403, 204, _deleted
+        "DELETE",
+        lambda w: f"/api/articles/{w.slug}",
+        None,
+        403,
+        204,
+        _deleted,
+        forbidden="article",
     ),
     "CreateArticleComment": Operation(
         "POST",
         lambda w: f"/api/articles/{w.slug}/comments",
         {"comment": {"body": "matrix comment"}},
-        200,
-        200,
+        201,
+        201,
         _commented,
     ),
     "DeleteArticleComment": Operation(
@@ -213,6 +228,7 @@ OPERATIONS = {
         403,
         204,
         _comment_deleted,
+        forbidden="comment",
     ),
     "CreateArticleFavorite": Operation(
         "POST", lambda w: f"/api/articles/{w.slug}/favorite", None, 200, 200, _favorited
@@ -247,7 +263,9 @@ OPERATIONS = {
         _user_updated,
     ),
 }
-CALLERS = ("anonymous", "bad token", "other user", "owner")
+CALLERS = ("anonymous", "bad token", "Bearer scheme", "other user", "owner")
+# Credentials were sent, and refused.
+REFUSED = {"bad token", "Bearer scheme"}
 
 
 def caller_headers(w: World, caller: str) -> dict[str, str]:
@@ -257,6 +275,9 @@ def caller_headers(w: World, caller: str) -> dict[str, str]:
         # The owner's own token with its signature replaced: well-formed, but not ours.
         header_and_payload = w.owner.token.rsplit(".", 1)[0]
         return {"Authorization": f"Token {header_and_payload}.{'A' * 43}"}
+    if caller == "Bearer scheme":
+        # The owner's valid token under the scheme RealWorld does not use.
+        return {"Authorization": f"Bearer {w.owner.token}"}
     return w.account("owner" if caller == "owner" else "other").headers
 
 
@@ -288,20 +309,95 @@ def test_write_authorization(
         op.path(world), method=op.method, json=op.body, headers=caller_headers(world, caller)
     )
 
-    if caller in ("anonymous", "bad token"):
+    if caller == "anonymous" or caller in REFUSED:
         assert response.status_code == 401, response.json
-        assert errors_of(response) == [MISSING if caller == "anonymous" else INVALID]
-        assert response.headers["WWW-Authenticate"].startswith("Token")
+        refused = caller in REFUSED
+        assert errors_of(response) == (INVALID if refused else MISSING)
+        assert response.headers["WWW-Authenticate"] == (
+            INVALID_CHALLENGE if refused else MISSING_CHALLENGE
+        )
         assert snapshot(db) == before
         return
     expected = op.owner_status if caller == "owner" else op.other_status
     assert response.status_code == expected, response.json
     if expected == 403:
-        errors_of(response)
+        assert op.forbidden is not None
+        assert errors_of(response) == {op.forbidden: ["forbidden"]}
         assert snapshot(db) == before
         return
+    assert "WWW-Authenticate" not in response.headers
     if expected == 204:
         assert response.data == b""
     else:
         assert isinstance(response.json, dict)
     op.check(client, world, "owner" if caller == "owner" else "other")
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def _viewer_flags(response: Any) -> list[bool]:
+    """Every `favorited` and `following` flag a read shows: what a viewer's token changes."""
+    body = response.json
+    if "profile" in body:
+        return [body["profile"]["following"]]
+    if "comments" in body:
+        return [c["author"]["following"] for c in body["comments"]]
+    items = body["articles"] if "articles" in body else [body["article"]]
+    return [flag for a in items for flag in (a["favorited"], a["author"]["following"])]
+
+
+OPTIONAL_AUTH_READS = {
+    "GetArticles": lambda w: "/api/articles",
+    "GetArticle": lambda w: f"/api/articles/{w.slug}",
+    "GetArticleComments": lambda w: f"/api/articles/{w.slug}/comments",
+    "GetProfileByUsername": lambda w: f"/api/profiles/{w.owner.username}",
+}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("name", list(OPTIONAL_AUTH_READS))
+def test_optional_auth_reads(client: FlaskClient, world: World, name: str, caller: str) -> None:
+    """Any caller may read; a refused token is served what anonymous gets, never a 401."""
+    # The other user favorites the owner's article and follows the owner, so their view differs.
+    client.post(f"/api/articles/{world.slug}/favorite", headers=world.other.headers)
+    client.post(f"/api/profiles/{world.owner.username}/follow", headers=world.other.headers)
+    url = OPTIONAL_AUTH_READS[name](world)
+    anonymous = client.get(url)
+    assert anonymous.status_code == 200, anonymous.json
+
+    response = client.get(url, headers=caller_headers(world, caller))
+
+    assert response.status_code == 200, response.json
+    if caller in REFUSED:
+        assert response.json == anonymous.json
+        assert response.headers["WWW-Authenticate"] == INVALID_CHALLENGE
+        return
+    assert "WWW-Authenticate" not in response.headers
+    flags = _viewer_flags(response)
+    assert flags
+    if caller == "other user":
+        # the comment is by the owner too, so every flag is theirs to see
+        assert all(flags), response.json
+    else:
+        assert not any(flags), response.json
+
+
+REQUIRED_AUTH_READS = {
+    "GetCurrentUser": "/api/user",
+    "GetArticlesFeed": "/api/articles/feed",
+}
+
+
+@pytest.mark.parametrize("caller", ["anonymous", *sorted(REFUSED)])
+@pytest.mark.parametrize("name", list(REQUIRED_AUTH_READS))
+def test_required_auth_reads_refuse_bad_tokens(
+    client: FlaskClient, world: World, name: str, caller: str
+) -> None:
+    response = client.get(REQUIRED_AUTH_READS[name], headers=caller_headers(world, caller))
+    assert response.status_code == 401, response.json
+    refused = caller in REFUSED
+    assert errors_of(response) == (INVALID if refused else MISSING)
+    assert response.headers["WWW-Authenticate"] == (
+        INVALID_CHALLENGE if refused else MISSING_CHALLENGE
+    )

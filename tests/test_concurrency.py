@@ -96,23 +96,40 @@ def _signup(username: str, email: str) -> Callable[[FlaskClient], Any]:
     return send
 
 
-def test_same_username_registrations_race(app: Flask) -> None:
+def _winner(results: list[Result]) -> dict[str, Any]:
+    """The one registration that succeeded; every other one lost the race with a 409."""
+    assert statuses(results) == {201: 1, 409: THREADS - 1}, results
+    (user,) = [body["user"] for status, body in results if status == 201]
+    return dict(user)
+
+
+def test_same_username_registrations_race(app: Flask, client: FlaskClient) -> None:
     results = race(app, [_signup("racer", f"racer{i}@example.com") for i in range(THREADS)])
-    assert statuses(results) == {201: 1, 422: THREADS - 1}, results
+    winner = _winner(results)
+    assert winner["username"] == "racer"
     for status, body in results:
-        if status == 422:
-            assert body == {"errors": {"body": ["username has already been taken"]}}
+        if status == 409:
+            assert body == {"errors": {"username": ["has already been taken"]}}
     assert scalar(app, "SELECT count(*) FROM users WHERE username = 'racer'") == 1
     assert scalar(app, "SELECT count(*) FROM users") == 1
+    # the row is the winner's: their email, and their token works
+    assert scalar(app, "SELECT email FROM users WHERE username = 'racer'") == winner["email"]
+    me = client.get("/api/user", headers={"Authorization": f"Token {winner['token']}"})
+    assert me.status_code == 200 and me.json["user"]["email"] == winner["email"]
 
 
-def test_same_email_registrations_race(app: Flask) -> None:
+def test_same_email_registrations_race(app: Flask, client: FlaskClient) -> None:
     results = race(app, [_signup(f"mail{i}", "same@example.com") for i in range(THREADS)])
-    assert statuses(results) == {201: 1, 422: THREADS - 1}, results
+    winner = _winner(results)
+    assert winner["email"] == "same@example.com"
     for status, body in results:
-        if status == 422:
-            assert body == {"errors": {"body": ["email has already been taken"]}}
+        if status == 409:
+            assert body == {"errors": {"email": ["has already been taken"]}}
+    assert scalar(app, "SELECT count(*) FROM users WHERE email = 'same@example.com'") == 1
     assert scalar(app, "SELECT count(*) FROM users") == 1
+    assert scalar(app, "SELECT username FROM users") == winner["username"]
+    me = client.get("/api/user", headers={"Authorization": f"Token {winner['token']}"})
+    assert me.status_code == 200 and me.json["user"]["username"] == winner["username"]
 
 
 def _favorite(slug: str, account: Account) -> Callable[[FlaskClient], Any]:
@@ -185,3 +202,21 @@ def test_first_use_of_a_new_tag_in_parallel(app: Flask, client: FlaskClient) -> 
     listed = client.get("/api/articles", query_string={"tag": "brand-new"}).json
     assert listed["articlesCount"] == THREADS
     assert client.get("/api/tags").json["tags"][0] == "brand-new"
+
+
+def test_case_and_look_alike_registrations_race(app: Flask, client: FlaskClient) -> None:
+    """Names equal under case folding and look-alikes race like one name: the key decides."""
+    names = [
+        "Racer",
+        "RACER",
+        "racer",
+        "\uff52\uff41\uff43\uff45\uff52",
+        "rAcer",
+    ] * 2  # fullwidth normalizes to racer
+    results = race(app, [_signup(name, f"variant{i}@example.com") for i, name in enumerate(names)])
+    _winner(results)
+    for status, body in results:
+        if status == 409:
+            assert body == {"errors": {"username": ["has already been taken"]}}
+    assert scalar(app, "SELECT count(*) FROM users") == 1
+    assert scalar(app, "SELECT username_key FROM users") == "racer"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.factories import add_comment, create_article, register
+from tests.factories import Account, add_comment, create_article, register
 
 READS = ["/api/articles", "/api/articles/{slug}", "/api/articles/{slug}/comments"]
 
@@ -51,6 +51,32 @@ def test_feed_and_viewer_specific_etags(client: FlaskClient) -> None:
     # the fan sees favorited/following: another representation than the anonymous one
     anonymous = client.get(f"/api/articles/{slug}").headers["ETag"]
     assert client.get(f"/api/articles/{slug}", headers=fan.headers).headers["ETag"] != anonymous
+
+
+def forged(account: Account) -> dict[str, str]:
+    header_and_payload = account.token.rsplit(".", 1)[0]
+    return {"Authorization": f"Token {header_and_payload}.{'A' * 43}"}
+
+
+@pytest.mark.parametrize("path", READS)
+def test_a_bad_token_gets_the_anonymous_etag(client: FlaskClient, path: str) -> None:
+    """A refused token is served as anonymous: the same representation, so the same ETag."""
+    author, fan = register(client), register(client)
+    slug = create_article(client, author)["slug"]
+    add_comment(client, author, slug)
+    client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
+    client.post(f"/api/articles/{slug}/favorite", headers=fan.headers)
+    url = path.format(slug=slug)
+    anonymous = client.get(url).headers["ETag"]
+    assert client.get(url, headers=fan.headers).headers["ETag"] != anonymous
+
+    refused = client.get(url, headers=forged(fan))
+    assert refused.status_code == 200
+    assert refused.headers["ETag"] == anonymous
+    cached = client.get(url, headers={**forged(fan), "If-None-Match": anonymous})
+    assert cached.status_code == 304
+    assert cached.data == b""
+    assert cached.headers["WWW-Authenticate"] == 'Token realm="conduit", error="invalid_token"'
 
 
 def test_a_stale_or_foreign_etag_gets_the_full_answer(client: FlaskClient) -> None:

@@ -18,7 +18,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 NUL = "bad\u0000value"
 
 
-def _error(response: Any, status: int) -> list[str]:
+def _error(response: Any, status: int) -> dict[str, list[str]]:
     assert response.status_code == status, (response.status_code, response.get_data()[:300])
     assert response.headers["Content-Type"] == JSON_TYPE
     return errors_of(response)
@@ -42,12 +42,16 @@ def slug(client: FlaskClient, author: Account) -> str:
 )
 def test_unknown_route_is_404(client: FlaskClient, path: str) -> None:
     for method in ("GET", "POST", "DELETE"):
-        assert _error(client.open(path, method=method), 404) == ["not found"]
+        assert _error(client.open(path, method=method), 404) == {"path": ["not found"]}
 
 
-def test_unknown_resource_is_404_with_a_reason(client: FlaskClient) -> None:
-    assert _error(client.get("/api/articles/no-such-article"), 404) == ["article not found"]
-    assert _error(client.get("/api/profiles/nobody"), 404) == ["profile not found"]
+def test_unknown_resource_is_404_keyed_by_its_type(
+    client: FlaskClient, author: Account, slug: str
+) -> None:
+    assert _error(client.get("/api/articles/no-such-article"), 404) == {"article": ["not found"]}
+    assert _error(client.get("/api/profiles/nobody"), 404) == {"profile": ["not found"]}
+    missing_comment = client.delete(f"/api/articles/{slug}/comments/12345", headers=author.headers)
+    assert _error(missing_comment, 404) == {"comment": ["not found"]}
 
 
 @pytest.mark.parametrize(
@@ -65,7 +69,7 @@ def test_wrong_method_is_405_with_allow(
     client: FlaskClient, method: str, path: str, allowed: set[str]
 ) -> None:
     response = client.open(path, method=method)
-    assert _error(response, 405) == ["method not allowed"]
+    assert _error(response, 405) == {"method": ["is not allowed"]}
     advertised = {m.strip() for m in response.headers["Allow"].split(",")}
     assert allowed <= advertised, advertised
     assert method not in advertised
@@ -79,12 +83,15 @@ def test_body_over_max_content_length_is_413(client: FlaskClient, app: Flask) ->
     assert limit
     filler = "x" * (limit + 1)
     payload = {"user": {"username": "big", "email": "big@example.com", "password": filler}}
+    too_large = {"request": [f"is too large (maximum is {limit} bytes)"]}
     response = client.post("/api/users", json=payload)
-    assert _error(response, 413) == ["request body too large"]
+    assert _error(response, 413) == too_large
+    assert client.get("/api/profiles/big").status_code == 404
     # ... on an authenticated route too, before anything is written.
     account = register(client)
     article = {"article": {"title": "t", "description": "d", "body": filler}}
-    assert _error(client.post("/api/articles", json=article, headers=account.headers), 413)
+    response = client.post("/api/articles", json=article, headers=account.headers)
+    assert _error(response, 413) == too_large
     assert client.get(f"/api/articles?author={account.username}").json["articlesCount"] == 0
 
 
@@ -93,7 +100,8 @@ def test_body_just_under_the_limit_is_parsed(client: FlaskClient, app: Flask) ->
     limit = app.config["MAX_CONTENT_LENGTH"]
     filler = "x" * (limit - 200)
     payload = {"user": {"username": "big", "email": "big@example.com", "password": filler}}
-    assert any("password" in line for line in _error(client.post("/api/users", json=payload), 422))
+    response = client.post("/api/users", json=payload)
+    assert _error(response, 422) == {"password": ["is too long (maximum is 256 characters)"]}
 
 
 @pytest.mark.parametrize(
@@ -110,7 +118,7 @@ def test_wrong_content_type_with_a_body_is_415(client: FlaskClient, content_type
     body = '{"user": {"email": "a@b.co", "password": "whatever1"}}'
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/api/users/login", data=body, headers=headers)
-    assert _error(response, 415) == ["request body must be application/json"]
+    assert _error(response, 415) == {"request": ["must be application/json"]}
 
 
 def test_json_content_type_with_charset_is_accepted(client: FlaskClient) -> None:
@@ -135,23 +143,40 @@ def test_json_content_type_with_charset_is_accepted(client: FlaskClient) -> None
 )
 def test_malformed_json_is_422(client: FlaskClient, body: bytes) -> None:
     response = client.post("/api/users", data=body, content_type="application/json")
-    assert _error(response, 422) == ["request body is not valid JSON"]
+    assert _error(response, 422) == {"request": ["is not valid JSON"]}
 
 
-@pytest.mark.parametrize("body", [b"\xff\xfe\x00", b'{"user": "\xed\xa0\x80"}'])
-def test_invalid_utf8_json_is_422(client: FlaskClient, body: bytes) -> None:
-    _error(client.post("/api/users", data=body, content_type="application/json"), 422)
+def test_malformed_json_on_an_update_is_422(client: FlaskClient, author: Account) -> None:
+    response = client.put(
+        "/api/user",
+        data=b'{"user": {"bio": }',
+        content_type="application/json",
+        headers=author.headers,
+    )
+    assert _error(response, 422) == {"request": ["is not valid JSON"]}
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe\x00", b'{"user": "\xed\xa0\x80"}'])
 def test_invalid_utf8_json_is_called_invalid_json(client: FlaskClient, body: bytes) -> None:
     response = client.post("/api/users", data=body, content_type="application/json")
-    assert _error(response, 422) == ["request body is not valid JSON"]
+    assert _error(response, 422) == {"request": ["is not valid JSON"]}
 
 
 def test_empty_json_body_is_422(client: FlaskClient) -> None:
     response = client.post("/api/users", data=b"", content_type="application/json")
-    assert any("user" in line for line in _error(response, 422))
+    assert _error(response, 422) == {"user": ["can't be blank"]}
+
+
+@pytest.mark.parametrize("body", [b"[]", b'["user"]', b'"user"', b"5", b"true", b"null"])
+def test_non_object_json_body_is_422(client: FlaskClient, body: bytes) -> None:
+    response = client.post("/api/users", data=body, content_type="application/json")
+    assert _error(response, 422) == {"request": ["must be an object"]}
+
+
+@pytest.mark.parametrize("envelope", [[], ["x"], "x", 5, True])
+def test_non_object_envelope_is_422(client: FlaskClient, envelope: Any) -> None:
+    response = client.post("/api/users", json={"user": envelope})
+    assert _error(response, 422) == {"user": ["must be an object"]}
 
 
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
@@ -160,20 +185,29 @@ def test_deeply_nested_json_is_rejected_not_500(client: FlaskClient, opener: str
     closer = "]" if opener == "[" else "}"
     body = opener * depth + "1" + closer * depth
     response = client.post("/api/users", data=body, content_type="application/json")
-    assert 400 <= response.status_code < 500, response.status_code
-    _error(response, response.status_code)
+    assert _error(response, 422) == {"request": ["is not valid JSON"]}
 
 
 def test_moderately_nested_json_is_a_validation_error(client: FlaskClient, author: Account) -> None:
     body = {"article": {"title": "t", "description": "d", "body": "b", "tagList": [[[["x"]]]]}}
     response = client.post("/api/articles", json=body, headers=author.headers)
-    assert any("tagList" in line for line in _error(response, 422))
+    assert _error(response, 422) == {"tagList": ["must be a string"]}
 
 
 # --- NUL and other control characters ----------------------------------------
 
 REGISTER = {"username": "nulcheck", "email": "nul@example.com", "password": "a fine password"}
 ARTICLE = {"title": "Title", "description": "Description", "body": "Body", "tagList": ["tag"]}
+CONTROL = ["must not contain control characters"]
+# Control characters are named as such, before a field's own pattern; the password has its
+# own NUL rule (it allows other control characters), an image its URL shape.
+USER_NUL_ERRORS = {
+    "username": CONTROL,
+    "email": CONTROL,
+    "password": ["must not contain NUL characters"],
+    "bio": CONTROL,
+    "image": ["must be an http(s) URL"],
+}
 
 
 def _with_nul(fields: dict[str, Any], name: str) -> dict[str, Any]:
@@ -184,15 +218,15 @@ def _with_nul(fields: dict[str, Any], name: str) -> dict[str, Any]:
 @pytest.mark.parametrize("field", sorted(REGISTER))
 def test_nul_in_register_fields_is_422(client: FlaskClient, field: str) -> None:
     response = client.post("/api/users", json={"user": _with_nul(REGISTER, field)})
-    assert any(field in line for line in _error(response, 422)), response.json
+    assert _error(response, 422) == {field: USER_NUL_ERRORS[field]}
     # nothing was written
     assert client.get("/api/profiles/nulcheck").status_code == 404
 
 
-@pytest.mark.parametrize("field", ["username", "email", "password", "bio", "image"])
+@pytest.mark.parametrize("field", sorted(USER_NUL_ERRORS))
 def test_nul_in_update_user_fields_is_422(client: FlaskClient, author: Account, field: str) -> None:
     response = client.put("/api/user", json={"user": {field: NUL}}, headers=author.headers)
-    assert any(field in line for line in _error(response, 422)), response.json
+    assert _error(response, 422) == {field: USER_NUL_ERRORS[field]}
 
 
 @pytest.mark.parametrize("field", sorted(ARTICLE))
@@ -200,8 +234,7 @@ def test_nul_in_article_fields_is_422(client: FlaskClient, author: Account, fiel
     response = client.post(
         "/api/articles", json={"article": _with_nul(ARTICLE, field)}, headers=author.headers
     )
-    key = "tagList" if field == "tagList" else field
-    assert any(key in line for line in _error(response, 422)), response.json
+    assert _error(response, 422) == {field: CONTROL}
     assert client.get(f"/api/articles?author={author.username}").json["articlesCount"] == 0
 
 
@@ -209,77 +242,112 @@ def test_nul_in_article_fields_is_422(client: FlaskClient, author: Account, fiel
 def test_nul_in_article_update_fields_is_422(
     client: FlaskClient, author: Account, slug: str, field: str
 ) -> None:
+    before = client.get(f"/api/articles/{slug}").json
     response = client.put(
         f"/api/articles/{slug}",
         json={"article": _with_nul(ARTICLE, field)},
         headers=author.headers,
     )
-    _error(response, 422)
+    assert _error(response, 422) == {field: CONTROL}
+    assert client.get(f"/api/articles/{slug}").json == before
 
 
 def test_nul_in_comment_body_is_422(client: FlaskClient, author: Account, slug: str) -> None:
     response = client.post(
         f"/api/articles/{slug}/comments", json={"comment": {"body": NUL}}, headers=author.headers
     )
-    assert any("body" in line for line in _error(response, 422))
+    assert _error(response, 422) == {"body": CONTROL}
     assert client.get(f"/api/articles/{slug}/comments").json["comments"] == []
 
 
 @pytest.mark.parametrize("param", ["tag", "author", "favorited"])
 def test_nul_in_list_filters_is_422(client: FlaskClient, param: str) -> None:
-    _error(client.get("/api/articles", query_string={param: NUL}), 422)
+    response = client.get("/api/articles", query_string={param: NUL})
+    assert _error(response, 422) == {param: CONTROL}
 
 
-def test_nul_in_path_segments_is_not_500(client: FlaskClient, author: Account) -> None:
-    for path in ("/api/articles/a%00b", "/api/profiles/a%00b", "/api/articles/a%00b/comments"):
-        response = client.get(path, headers=author.headers)
-        assert 400 <= response.status_code < 500, (path, response.status_code)
-        _error(response, response.status_code)
+@pytest.mark.parametrize(
+    ("path", "resource"),
+    [
+        ("/api/articles/a%00b", "article"),
+        ("/api/profiles/a%00b", "profile"),
+        ("/api/articles/a%00b/comments", "article"),
+    ],
+)
+def test_nul_in_path_segments_is_not_500(
+    client: FlaskClient, author: Account, backend: str, path: str, resource: str
+) -> None:
+    response = client.get(path, headers=author.headers)
+    # SQLite looks the value up and finds nothing; PostgreSQL cannot compare text holding NUL
+    # (a DataError, answered 422 for the request as a whole).
+    if backend == "sqlite":
+        assert _error(response, 404) == {resource: ["not found"]}
+    else:
+        assert _error(response, 422) == {"request": ["is invalid"]}
 
 
 # --- numbers out of range ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "errors"),
     [
-        {"limit": "99999999999999999999999999"},
-        {"limit": str(2**63)},
-        {"limit": "0"},
-        {"limit": "-1"},
-        {"limit": "101"},
-        {"limit": "1e400"},
-        {"limit": "abc"},
-        {"offset": "99999999999999999999999999"},
-        {"offset": str(2**31)},
-        {"offset": "-1"},
-        {"offset": "1.5"},
+        ({"limit": "0"}, {"limit": ["must be greater than or equal to 1"]}),
+        ({"limit": "-1"}, {"limit": ["must be greater than or equal to 1"]}),
+        ({"limit": "1e400"}, {"limit": ["must be an integer"]}),
+        ({"limit": "abc"}, {"limit": ["must be an integer"]}),
+        ({"limit": ""}, {"limit": ["must be an integer"]}),
+        ({"offset": "-1"}, {"offset": ["must be greater than or equal to 0"]}),
+        ({"offset": "1.5"}, {"offset": ["must be an integer"]}),
+        (
+            {"limit": "0", "offset": "-1"},
+            {
+                "limit": ["must be greater than or equal to 1"],
+                "offset": ["must be greater than or equal to 0"],
+            },
+        ),
     ],
 )
-def test_out_of_range_paging_is_422(client: FlaskClient, query: dict[str, str]) -> None:
-    name = next(iter(query))
-    assert any(
-        name in line for line in _error(client.get("/api/articles", query_string=query), 422)
-    )
+def test_invalid_paging_is_422(
+    client: FlaskClient, author: Account, query: dict[str, str], errors: dict[str, list[str]]
+) -> None:
+    assert _error(client.get("/api/articles", query_string=query), 422) == errors
+    feed = client.get("/api/articles/feed", query_string=query, headers=author.headers)
+    assert _error(feed, 422) == errors
+
+
+def test_oversized_paging_is_clamped_not_refused(client: FlaskClient, author: Account) -> None:
+    """A limit above 100 serves 100; an offset beyond 2**31-1 serves the (empty) end."""
+    for _ in range(101):
+        create_article(client, author)
+    for limit in ("101", str(2**63), "99999999999999999999999999"):
+        page = client.get("/api/articles", query_string={"limit": limit})
+        assert page.status_code == 200, (limit, page.json)
+        assert (len(page.json["articles"]), page.json["articlesCount"]) == (100, 101), limit
+    for offset in (str(2**31 - 1), str(2**31), "99999999999999999999999999"):
+        page = client.get("/api/articles", query_string={"offset": offset})
+        assert page.status_code == 200, (offset, page.json)
+        assert page.json == {"articles": [], "articlesCount": 101}, offset
 
 
 def test_paging_bounds_are_accepted(client: FlaskClient, author: Account) -> None:
     ok = client.get("/api/articles", query_string={"limit": "100", "offset": str(2**31 - 1)})
-    assert ok.status_code == 200 and ok.json["articles"] == []
-    feed = client.get("/api/articles/feed?limit=1&offset=2147483647", headers=author.headers)
-    assert feed.status_code == 200
-    assert _error(client.get("/api/articles/feed?offset=2147483648", headers=author.headers), 422)
+    assert ok.status_code == 200 and ok.json == {"articles": [], "articlesCount": 0}
+    for offset in ("2147483647", "2147483648"):
+        feed = client.get(f"/api/articles/feed?limit=1&offset={offset}", headers=author.headers)
+        assert feed.status_code == 200, (offset, feed.json)
+        assert feed.json == {"articles": [], "articlesCount": 0}
 
 
 @pytest.mark.parametrize(
     "comment_id", ["99999999999999999999999999", str(2**31), str(2**63), "0", "-1", "1.5", "x"]
 )
-def test_out_of_range_comment_ids_are_4xx(
+def test_out_of_range_comment_ids_are_404(
     client: FlaskClient, author: Account, slug: str, comment_id: str
 ) -> None:
+    # No comment can have such an id, so the route itself does not match.
     response = client.delete(f"/api/articles/{slug}/comments/{comment_id}", headers=author.headers)
-    assert 400 <= response.status_code < 500, response.status_code
-    _error(response, response.status_code)
+    assert _error(response, 404) == {"path": ["not found"]}
 
 
 # --- unicode -----------------------------------------------------------------
@@ -321,7 +389,7 @@ def test_unicode_comment_and_bio_round_trip(
     response = client.post(
         f"/api/articles/{slug}/comments", json={"comment": {"body": text}}, headers=author.headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert response.json["comment"]["body"] == text
     assert client.get(f"/api/articles/{slug}/comments").json["comments"][0]["body"] == text
     updated = client.put("/api/user", json={"user": {"bio": text}}, headers=author.headers)
@@ -393,7 +461,7 @@ def test_unexpected_exception_is_500_without_a_traceback(
     response = client.get(path)
     assert response.status_code == 500
     assert response.headers["Content-Type"] == JSON_TYPE
-    assert response.json == {"errors": {"body": ["internal server error"]}}
+    assert response.json == {"errors": {"server": ["internal error"]}}
     raw = response.get_data(as_text=True)
     for leak in ("Traceback", SECRET_DETAIL, "Boom", "KeyError", ".py", "missing"):
         assert leak not in raw
@@ -405,4 +473,5 @@ def test_unexpected_exception_while_authenticated_is_500(fresh_app: Flask) -> No
     client = fresh_app.test_client()
     response = client.post("/api/boom", json={"x": 1}, headers={"Authorization": "Token whatever"})
     assert response.status_code == 500
-    assert response.json == {"errors": {"body": ["internal server error"]}}
+    assert response.headers["Content-Type"] == JSON_TYPE
+    assert response.json == {"errors": {"server": ["internal error"]}}

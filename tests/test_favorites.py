@@ -94,7 +94,7 @@ def test_favorite_unknown_article_is_404(client: FlaskClient, db: Database) -> N
     for method in (client.post, client.delete):
         response = method("/api/articles/no-such-article/favorite", headers=fan.headers)
         assert response.status_code == 404
-        assert errors_of(response) == ["article not found"]
+        assert errors_of(response) == {"article": ["not found"]}
     assert favorite_rows(db) == 0
 
 
@@ -104,7 +104,8 @@ def test_favorite_requires_token(client: FlaskClient, db: Database) -> None:
     for method in (client.post, client.delete):
         response = method(f"/api/articles/{slug}/favorite")
         assert response.status_code == 401
-        assert errors_of(response) == ["missing authorization token"]
+        assert errors_of(response) == {"token": ["is missing"]}
+        assert response.headers["WWW-Authenticate"] == 'Token realm="conduit"'
     assert favorite_rows(db) == 0
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.observability import JsonFormatter
 from tests.conftest import make_settings
-from tests.factories import PASSWORD, register
+from tests.factories import PASSWORD, errors_of, register
 
 
 @pytest.fixture
@@ -59,11 +59,20 @@ def test_one_json_line_per_request_without_secrets(
 
 
 @pytest.mark.parametrize(
-    ("path", "status"), [("/api/tags", 200), ("/api/user", 401), ("/api/nope", 404)]
+    ("path", "status", "errors"),
+    [
+        ("/api/tags", 200, None),
+        ("/api/user", 401, {"token": ["is missing"]}),
+        ("/api/nope", 404, {"path": ["not found"]}),
+    ],
 )
-def test_security_headers_on_every_response(client: FlaskClient, path: str, status: int) -> None:
+def test_security_headers_on_every_response(
+    client: FlaskClient, path: str, status: int, errors: dict[str, list[str]] | None
+) -> None:
     response = client.get(path)
     assert response.status_code == status
+    if errors is not None:
+        assert errors_of(response) == errors
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert "Traceback" not in response.get_data(as_text=True)
@@ -94,7 +103,9 @@ def test_metrics_count_requests_by_route_and_status(client: FlaskClient) -> None
 
     before = count("404")
     for name in ("ghost1", "ghost2", "ghost3"):
-        assert client.get(f"/api/profiles/{name}").status_code == 404
+        response = client.get(f"/api/profiles/{name}")
+        assert response.status_code == 404
+        assert errors_of(response) == {"profile": ["not found"]}
     assert count("404") == before + 3
     assert "conduit_http_request_duration_seconds_bucket" in client.get("/metrics").get_data(
         as_text=True

@@ -51,7 +51,17 @@ def test_get_unknown_profile_is_404(client: FlaskClient) -> None:
     for headers in ({}, viewer.headers):
         response = client.get("/api/profiles/nobody", headers=headers)
         assert response.status_code == 404
-        assert errors_of(response) == ["profile not found"]
+        assert errors_of(response) == {"profile": ["not found"]}
+
+
+def test_profile_never_edited_shows_null_bio_and_image(client: FlaskClient) -> None:
+    register(client, "jake")
+    assert profile(client, "jake") == {
+        "username": "jake",
+        "bio": None,
+        "image": None,
+        "following": False,
+    }
 
 
 def test_profile_following_with_and_without_token(client: FlaskClient) -> None:
@@ -65,11 +75,25 @@ def test_profile_following_with_and_without_token(client: FlaskClient) -> None:
     assert profile(client, fan.username, jake)["following"] is False
 
 
-def test_profile_with_bad_token_is_401(client: FlaskClient) -> None:
+def test_profile_with_bad_token_is_served_anonymously(client: FlaskClient) -> None:
     register(client, "jake")
-    response = client.get("/api/profiles/jake", headers={"Authorization": "Token bad.token.here"})
-    assert response.status_code == 401
-    errors_of(response)
+    fan = register(client)
+    client.post("/api/profiles/jake/follow", headers=fan.headers)
+    forged = {"Authorization": f"Token {fan.token.rsplit('.', 1)[0]}.{'A' * 43}"}
+    for headers in ({"Authorization": "Token bad.token.here"}, forged):
+        response = client.get("/api/profiles/jake", headers=headers)
+        assert response.status_code == 200, response.json
+        # the fan follows jake, but their token was not taken: the anonymous view
+        assert response.json == {
+            "profile": {"username": "jake", "bio": None, "image": None, "following": False}
+        }
+        assert response.headers["WWW-Authenticate"] == (
+            'Token realm="conduit", error="invalid_token"'
+        )
+    # an unknown profile stays a 404 whatever the token
+    response = client.get("/api/profiles/nobody", headers=forged)
+    assert response.status_code == 404
+    assert errors_of(response) == {"profile": ["not found"]}
 
 
 # --- FollowUserByUsername / UnfollowUserByUsername -------------------------------------------
@@ -81,7 +105,7 @@ def test_follow_and_unfollow(client: FlaskClient, db: Database) -> None:
     response = client.post("/api/profiles/jake/follow", headers=fan.headers)
     assert response.status_code == 200
     assert response.json == {
-        "profile": {"username": "jake", "bio": "", "image": "", "following": True}
+        "profile": {"username": "jake", "bio": None, "image": None, "following": True}
     }
     response = client.delete("/api/profiles/jake/follow", headers=fan.headers)
     assert response.status_code == 200
@@ -121,7 +145,7 @@ def test_follow_unknown_user_is_404(client: FlaskClient, db: Database) -> None:
     for method in (client.post, client.delete):
         response = method("/api/profiles/nobody/follow", headers=fan.headers)
         assert response.status_code == 404
-        assert errors_of(response) == ["profile not found"]
+        assert errors_of(response) == {"profile": ["not found"]}
     assert follow_rows(db) == 0
 
 
@@ -129,7 +153,7 @@ def test_follow_yourself_is_403(client: FlaskClient, db: Database) -> None:
     me = register(client, "narcissus")
     response = client.post("/api/profiles/narcissus/follow", headers=me.headers)
     assert response.status_code == 403
-    assert errors_of(response) == ["you cannot follow yourself"]
+    assert errors_of(response) == {"profile": ["forbidden"]}
     assert follow_rows(db) == 0
     assert profile(client, "narcissus", me)["following"] is False
     # unfollowing yourself changes nothing and is not an error
@@ -143,7 +167,8 @@ def test_follow_requires_token(client: FlaskClient, db: Database) -> None:
     for method in (client.post, client.delete):
         response = method("/api/profiles/jake/follow")
         assert response.status_code == 401
-        assert errors_of(response) == ["missing authorization token"]
+        assert errors_of(response) == {"token": ["is missing"]}
+        assert response.headers["WWW-Authenticate"] == 'Token realm="conduit"'
     assert follow_rows(db) == 0
 
 
@@ -152,7 +177,9 @@ def test_follow_follows_a_renamed_user(client: FlaskClient) -> None:
     client.post("/api/profiles/jake/follow", headers=fan.headers)
     client.put("/api/user", headers=jake.headers, json={"user": {"username": "jacob"}})
     assert profile(client, "jacob", fan)["following"] is True
-    assert client.get("/api/profiles/jake").status_code == 404
+    gone = client.get("/api/profiles/jake")
+    assert gone.status_code == 404
+    assert errors_of(gone) == {"profile": ["not found"]}
 
 
 # --- GetTags ---------------------------------------------------------------------------------

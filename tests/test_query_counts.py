@@ -90,6 +90,16 @@ def test_article_lists_and_feed(client: FlaskClient, queries: QueryCounter, data
     assert all(a["author"]["following"] for a in page_many["articles"])
     assert one == many == 2
 
+    # a refused token is served as anonymous: no viewer lookup, no viewer flags
+    forged = Account(
+        username=data.reader.username,
+        email=data.reader.email,
+        token=f"{data.reader.token.rsplit('.', 1)[0]}.{'A' * 43}",
+    )
+    refused, page_refused = count(client, queries, f"/api/articles?limit={PAGE}", forged)
+    assert not any(a["favorited"] or a["author"]["following"] for a in page_refused["articles"])
+    assert refused == 1
+
     # every filter at once costs no more
     query = f"tag=shared0&author={data.authors[0].username}&favorited={data.reader.username}"
     one, _ = count(client, queries, f"/api/articles?{query}&limit=1", data.reader)

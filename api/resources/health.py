@@ -15,12 +15,14 @@ from api.errors import DATABASE_DOWN, fail
 from api.extensions import Blueprint, db_session
 from api.ratelimit import exempt
 from db.migrate import alembic_config
-from schemas.base import Schema
+from schemas.base import ResponseSchema
+
+RETRY = {"Retry-After": "1"}
 
 blp = Blueprint("Operations", __name__, description="Health probes (beyond the RealWorld spec)")
 
 
-class Health(Schema):
+class Health(ResponseSchema):
     status = fields.String(required=True, metadata={"example": "ok"})
 
 
@@ -60,7 +62,7 @@ class Readiness(MethodView):
         try:
             version = db_session().execute(text("SELECT version_num FROM alembic_version")).scalar()
         except SQLAlchemyError:
-            fail(503, "database", DATABASE_DOWN)
+            fail(503, "database", DATABASE_DOWN, RETRY)
         if version != _head_revision():
-            fail(503, "database", "schema is not at the latest migration")
+            fail(503, "database", "schema is not at the latest migration", RETRY)
         return {"status": "ready"}

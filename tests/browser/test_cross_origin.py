@@ -1,25 +1,18 @@
 """A browser page on another origin uses the API the way RealWorld frontends do (CORS).
 
-The page (its own server, its own port) registers, reads and updates the user, creates and
-deletes an article with `Authorization: Token <jwt>`: preflighted, cross-origin requests that
-a RealWorld frontend makes. Error bodies must be readable too, so it can show them.
+The page (its own server, its own port) registers, reads and updates the user, creates, comments
+on and deletes an article with `Authorization: Token <jwt>`: preflighted, cross-origin requests
+that a RealWorld frontend makes. Error bodies must be readable too, so it can show them: RealWorld
+2.0 bodies, `{"errors": {"<key>": ["message", ...]}}`.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from werkzeug.wrappers import Request, Response
-
-from api import create_app
-from db.migrate import upgrade
-from tests.conftest import make_settings
-from tests.live import free_port, serve
+from tests.browser.frontend import frontend_page
 
 PAGE = """<!DOCTYPE html><html><body><script>
 const api = API_URL;
@@ -42,6 +35,8 @@ async function journey() {
   out.create = await call("POST", "/articles", token,
     {article: {title: "Cross origin", description: "d", body: "b", tagList: ["cors"]}});
   out.list = await call("GET", "/articles?tag=cors", token);
+  out.comment = await call("POST", "/articles/" + out.create.body.article.slug + "/comments", token,
+    {comment: {body: "from another origin"}});
   out.remove = await call("DELETE", "/articles/" + out.create.body.article.slug, token);
   out.badToken = await call("GET", "/user", "not-a-token");
   out.invalid = await call("POST", "/users", null, {user: {}});
@@ -49,19 +44,6 @@ async function journey() {
 }
 journey().then(r => { window.results = r; }, e => { window.results = {failure: String(e)}; });
 </script></body></html>"""
-
-
-@pytest.fixture(scope="module")
-def origins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(the API's origin, the page's origin): same host, different ports, so cross-origin."""
-    page_port = free_port()
-    page_origin = f"http://127.0.0.1:{page_port}"
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('cors')) / 'cors.db'}"
-    upgrade(url)
-    # The allowlist a production deployment would set: exactly the frontend's origin.
-    app = create_app(make_settings(url, cors_origins=[page_origin]))
-    with serve(app) as api_origin:
-        yield api_origin, page_origin
 
 
 def test_a_frontend_on_another_origin_can_use_the_api(
@@ -72,19 +54,8 @@ def test_a_frontend_on_another_origin_can_use_the_api(
         "USERNAME", json.dumps(f"fe{uuid.uuid4().hex[:8]}")
     )
 
-    @Request.application
-    def frontend(_request: Request) -> Response:
-        return Response(page, mimetype="text/html")
-
-    with serve(frontend, port=int(page_origin.rsplit(":", 1)[1])):
-        context = browser.new_context()
-        tab = context.new_page()
-        console: list[str] = []
-        tab.on("console", lambda message: console.append(message.text))
-        tab.goto(page_origin)
-        tab.wait_for_function("window.results !== undefined", timeout=20_000)
+    with frontend_page(browser, page_origin, page) as (tab, console):
         results = tab.evaluate("window.results")
-        context.close()
 
     assert "failure" not in results, (results, console)
     statuses = {step: outcome["status"] for step, outcome in results.items()}
@@ -94,13 +65,25 @@ def test_a_frontend_on_another_origin_can_use_the_api(
         "update": 200,
         "create": 201,
         "list": 200,
+        "comment": 201,
         "remove": 204,
         "badToken": 401,
         "invalid": 422,
     }
+    registered = results["register"]["body"]["user"]
+    assert (registered["bio"], registered["image"]) == (None, None)
     assert results["update"]["body"]["user"]["bio"] == "from the browser"
+    assert results["update"]["body"]["user"]["image"] is None
     assert results["list"]["body"]["articlesCount"] == 1
-    # error bodies reach the page, so a frontend can show them
-    assert results["badToken"]["body"]["errors"]["body"]
-    assert results["invalid"]["body"]["errors"]["body"]
+    assert results["comment"]["body"]["comment"]["body"] == "from another origin"
+    assert results["comment"]["body"]["comment"]["author"]["bio"] == "from the browser"
+    # Error bodies reach the page, keyed by what is at fault, so a frontend can show them.
+    assert results["badToken"]["body"] == {"errors": {"token": ["is invalid"]}}
+    assert results["invalid"]["body"] == {
+        "errors": {
+            "username": ["can't be blank"],
+            "email": ["can't be blank"],
+            "password": ["can't be blank"],
+        }
+    }
     assert not [line for line in console if "CORS" in line], console

@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +38,8 @@ REDIS_URL = os.environ.get("OPS_REDIS_URL", "redis://127.0.0.1:6379/14")
 QUIET = {"JWT_SECRET_KEY": JWT_SECRET, "RATE_LIMIT_ENABLED": "false", "ACCESS_LOG": "false"}
 PASSWORD = "ops password 123"
 TRACEBACK_MARKERS = (b"Traceback", b'File "')
+# A 1.x error line, "<field>: <message>" (e.g. "user.email: is invalid").
+OLD_STYLE_LINE = re.compile(r"^[A-Za-z_][\w.\[\]]*: ")
 
 
 # --- HTTP: one fresh connection per request, raw bytes in and out -----------------------------
@@ -52,12 +55,30 @@ class Reply:
     def json(self) -> Any:
         return json.loads(self.body)
 
-    def is_error_shape(self) -> bool:
+    def errors(self) -> dict[str, list[str]] | None:
+        """The RealWorld 2.0 `{"errors": {key: [message, ...]}}` of this reply, else None."""
         try:
-            errors = self.json()["errors"]["body"]
-        except (ValueError, KeyError, TypeError):
-            return False
-        return isinstance(errors, list) and bool(errors) and all(isinstance(e, str) for e in errors)
+            body = self.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or set(body) != {"errors"}:
+            return None
+        errors = body["errors"]
+        if not isinstance(errors, dict) or not errors:
+            return None
+        for key, messages in errors.items():
+            if not key or not isinstance(messages, list) or not messages:
+                return None
+            if not all(isinstance(m, str) and m for m in messages):
+                return None
+            # `body` is a legitimate key only as the article/comment field; the 1.x catch-all
+            # `{"body": ["title: can't be blank"]}` named the field inside the message instead.
+            if key == "body" and any(OLD_STYLE_LINE.match(m) for m in messages):
+                return None
+        return errors
+
+    def is_error_shape(self) -> bool:
+        return self.errors() is not None
 
 
 def call(

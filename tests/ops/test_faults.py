@@ -1,8 +1,9 @@
 """Faults under load, on a real gunicorn: the database goes away, a worker dies, the master stops.
 
-(a) A private PostgreSQL cluster is stopped under light load: requests fail fast with 503 in
-    the error shape (never 500, never a hang), readiness says 503 while liveness stays 200,
-    and once the cluster is back the service recovers by itself.
+(a) A private PostgreSQL cluster is stopped under light load: requests fail fast with 503
+    `{"errors": {"database": ["is unavailable, try again"]}}` and `Retry-After: 1` (never 500,
+    never a hang), readiness answers 503 with the same errors while liveness stays 200, and
+    once the cluster is back the service recovers by itself.
 (b) A worker is SIGKILLed under a write load: no partial article (every row has all its
     tags) and every acknowledged (201) article is in the database.
 (c) SIGTERM to the master with slow requests in flight: every one completes normally.
@@ -27,6 +28,7 @@ from tests.ops.conftest import PrivateCluster, Reply, call, gunicorn_server, reg
 
 FAIL_FAST = 5.0  # seconds: a request during an outage must be answered within this
 RECOVERY = 20.0  # seconds: generous bound for the service to serve again after a restart
+DATABASE_DOWN = {"database": ["is unavailable, try again"]}
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Outcome:
     shaped: bool = True
     slug: str = ""
     title: str = ""
+    errors: dict[str, list[str]] | None = None
+    retry_after: str | None = None
 
 
 @dataclass
@@ -78,9 +82,21 @@ class Load:
         except (OSError, http.client.HTTPException) as exc:
             return Outcome(started, time.monotonic(), kind, None, repr(exc), title=title)
         slug = reply.json()["article"]["slug"] if reply.status == 201 else ""
-        shaped = reply.status < 400 or reply.is_error_shape()
+        errors = reply.errors()
+        shaped = reply.status < 400 or errors is not None
         detail = "" if shaped else reply.body[:300].decode(errors="replace")
-        return Outcome(started, time.monotonic(), kind, reply.status, detail, shaped, slug, title)
+        return Outcome(
+            started,
+            time.monotonic(),
+            kind,
+            reply.status,
+            detail,
+            shaped,
+            slug,
+            title,
+            errors,
+            reply.headers.get("retry-after"),
+        )
 
     def _run(self, index: int) -> None:
         n = index
@@ -160,12 +176,12 @@ def test_database_outage_fails_fast_and_recovers(private_cluster: PrivateCluster
     assert {o.status for o in before} <= {200, 201} and before
     assert during, "no request completed during the outage"
     for o in during:
-        assert o.status == 503 and o.shaped, o
+        assert o.status == 503 and o.errors == DATABASE_DOWN and o.retry_after == "1", o
     for o in everything:
         assert o.status is not None, f"connection error: {o}"
         assert o.status != 500 and o.shaped, o
         assert o.finished - o.started < FAIL_FAST, f"hung {o.finished - o.started:.1f}s: {o}"
-    assert ready.status == 503 and ready.is_error_shape()
+    assert ready.status == 503 and ready.errors() == DATABASE_DOWN, ready.body
     assert health.status == 200
     assert {o.status for o in later} <= {200, 201} and {"GET", "POST"} <= {o.kind for o in later}
     assert after.status == 200

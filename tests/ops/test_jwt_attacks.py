@@ -1,17 +1,26 @@
-"""Crafted and stolen tokens against a live gunicorn: every one is the same 401, nothing leaks.
+"""Crafted and stolen tokens against a live gunicorn: none is ever taken for a user.
 
 Tokens are forged with PyJWT and the server's own secret (so only the claim or the algorithm
-is wrong), or are genuine tokens whose user was deleted or which were logged out. Each one is
-presented to an endpoint that requires auth (GET /user) and to one where auth is optional
-(GET /articles: a presented-but-bad token must not silently downgrade to anonymous).
+is wrong), or are genuine tokens whose user was deleted, which were logged out, or which are
+sent under the wrong scheme. Most name a victim: a user who favorites an article and follows
+its author, so a token taken for them would show in what the server answers.
+
+Each one is presented to every operation of openapi/openapi.json:
+- where auth is required: the same 401 `{"errors": {"token": ["is invalid"]}}` for all, with
+  the `error="invalid_token"` challenge;
+- where auth is optional (RealWorld 2.0): a 200 served exactly as to an anonymous reader
+  (`favorited`/`following` false), with the same challenge telling the client its token was
+  not taken.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,11 +28,17 @@ import jwt
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.live import gunicorn
+from tests.live import ROOT, gunicorn
 from tests.ops.conftest import JWT_SECRET, QUIET, Reply, call, register
 
-ENDPOINTS = ("/api/user", "/api/articles")  # auth required, auth optional
-REJECTED = {"errors": {"body": ["invalid or expired authorization token"]}}
+SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+REQUIRED = [{"Token": []}]
+OPTIONAL = [{}, {"Token": []}]
+REJECTED = {"errors": {"token": ["is invalid"]}}
+INVALID_CHALLENGE = 'Token realm="conduit", error="invalid_token"'
+MISSING = {"errors": {"token": ["is missing"]}}
+CHALLENGE = 'Token realm="conduit"'
+PASSWORD = "victim password 1"
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +107,123 @@ def user_id_of(sql: Engine, token: str) -> int:
     return int(sub)
 
 
-@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-def test_every_crafted_token_is_the_same_401(base_url: str, sql: Engine) -> None:
-    attacker_token = register(base_url)
-    user_id_of(sql, attacker_token)
-    victim = user_id_of(sql, register(base_url))
+@dataclass
+class Operation:
+    method: str
+    path: str  # with {placeholders}
+    example: Any  # the documented request body, if it takes one
 
-    # Controls: the genuine token works, so a 401 below is the attack's, not a broken server.
-    for path in ENDPOINTS:
-        assert call(base_url, "GET", path, token=attacker_token).status == 200
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def operations(security: list[dict[str, list[str]]]) -> list[Operation]:
+    """The spec's operations with exactly this `security`; Logout last (it revokes)."""
+    found = []
+    for path, item in SPEC["paths"].items():
+        for method, op in item.items():
+            if method in {"get", "post", "put", "delete"} and op.get("security") == security:
+                body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+                found.append(Operation(method.upper(), path, body.get("example")))
+    found.sort(key=lambda o: o.path.endswith("/logout"))
+    return found
+
+
+@dataclass
+class Scene:
+    """An author's article, favorited by a victim who follows the author and commented on it."""
+
+    author: str
+    victim_token: str
+    victim_id: int
+    slug: str
+    comment_id: int
+
+    def url(self, op: Operation) -> str:
+        values = {"slug": self.slug, "username": self.author, "id": str(self.comment_id)}
+        return "/api" + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], op.path)
+
+
+def set_scene(base_url: str, sql: Engine) -> Scene:
+    author_token = register(base_url)
+    author = call(base_url, "GET", "/api/user", token=author_token).json()["user"]["username"]
+    article = {"title": "Forgery target", "description": "d", "body": "b", "tagList": ["jwt"]}
+    created = call(
+        base_url, "POST", "/api/articles", json_body={"article": article}, token=author_token
+    )
+    assert created.status == 201, created.body
+    slug = created.json()["article"]["slug"]
+    victim_token = register(base_url, password=PASSWORD)
+    victim_id = user_id_of(sql, victim_token)
+    favorite = call(base_url, "POST", f"/api/articles/{slug}/favorite", token=victim_token)
+    assert favorite.status == 200 and favorite.json()["article"]["favorited"] is True
+    follow = call(base_url, "POST", f"/api/profiles/{author}/follow", token=victim_token)
+    assert follow.status == 200 and follow.json()["profile"]["following"] is True
+    # The author's comment shows `following` in the comments list; the victim's own is the one
+    # DELETE .../comments/{id} aims at, which a token taken for the victim would delete.
+    for token in (author_token, victim_token):
+        comment = call(
+            base_url,
+            "POST",
+            f"/api/articles/{slug}/comments",
+            json_body={"comment": {"body": "forgery bait"}},
+            token=token,
+        )
+        assert comment.status == 201, comment.body
+    return Scene(author, victim_token, victim_id, slug, comment.json()["comment"]["id"])
+
+
+def viewer_flags(scene: Scene, path: str, body: Any) -> list[bool]:
+    """Every `favorited`, and `following` of the author, an optional-auth read shows."""
+    if path.endswith("/comments"):
+        authors = [c["author"] for c in body["comments"]]
+        return [a["following"] for a in authors if a["username"] == scene.author]
+    if path.startswith("/api/profiles/"):
+        return [body["profile"]["following"]]
+    articles = body["articles"] if "articles" in body else [body["article"]]
+    return [flag for a in articles for flag in (a["favorited"], a["author"]["following"])]
+
+
+def read_all(base_url: str, scene: Scene, headers: dict[str, str]) -> dict[str, Reply]:
+    return {
+        scene.url(op): call(base_url, op.method, scene.url(op), headers=headers)
+        for op in operations(OPTIONAL)
+    }
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_no_crafted_token_is_ever_taken_for_a_user(base_url: str, sql: Engine) -> None:
+    required = operations(REQUIRED)
+    assert {op.name for op in operations(OPTIONAL)} == {
+        "GET /articles",
+        "GET /articles/{slug}",
+        "GET /articles/{slug}/comments",
+        "GET /profiles/{username}",
+    }
+    assert len(required) >= 12, "the spec lost auth-required operations?"
+    scene = set_scene(base_url, sql)
+    victim = scene.victim_id
+    attacker_token = register(base_url)
+
+    # Controls: the victim's genuine token sees the victim's view (so a `false` below is the
+    # attack's doing), anonymous readers see none of it and are not challenged, and the token
+    # the tampered one is made from is genuine.
+    as_victim = read_all(base_url, scene, {"Authorization": f"Token {scene.victim_token}"})
+    anonymous = read_all(base_url, scene, {})
+    for path in as_victim:
+        mine, nobodys = as_victim[path], anonymous[path]
+        assert mine.status == 200 and nobodys.status == 200, (path, mine.body, nobodys.body)
+        flags = viewer_flags(scene, path, mine.json())
+        assert flags and all(flags), (path, mine.body)
+        assert not any(viewer_flags(scene, path, nobodys.json())), (path, nobodys.body)
+        assert "www-authenticate" not in nobodys.headers, path
+    assert call(base_url, "GET", "/api/user", token=attacker_token).status == 200
+    # Without any token an auth-required operation says the token is missing, not invalid.
+    for op in required:
+        reply = call(base_url, op.method, scene.url(op), json_body=op.example)
+        seen = (reply.status, _json_or_text(reply), reply.headers.get("www-authenticate"))
+        assert seen == (401, MISSING, CHALLENGE), (op.name, seen)
 
     doomed_token = register(base_url)
     with sql.begin() as conn:
@@ -108,7 +231,11 @@ def test_every_crafted_token_is_the_same_401(base_url: str, sql: Engine) -> None
             text("DELETE FROM users WHERE id = :id"), {"id": user_id_of(sql, doomed_token)}
         )
 
-    revoked_token = register(base_url)
+    # A session of the victim's own, logged out: its token stays signed and unexpired.
+    login = {"user": {"email": _email_of(base_url, scene.victim_token), "password": PASSWORD}}
+    logged_in = call(base_url, "POST", "/api/users/login", json_body=login)
+    assert logged_in.status == 200, logged_in.body
+    revoked_token = logged_in.json()["user"]["token"]
     assert call(base_url, "POST", "/api/users/logout", token=revoked_token).status == 204
 
     past = datetime.now(UTC) - timedelta(minutes=5)
@@ -134,34 +261,59 @@ def test_every_crafted_token_is_the_same_401(base_url: str, sql: Engine) -> None
         "missing exp": lambda: f"Token {forge(victim, exp=None)}",
         "refresh-type token": lambda: f"Token {forge(victim, type='refresh')}",
         "deleted user": lambda: f"Token {doomed_token}",
-        "revoked by logout": lambda: f"Token {revoked_token}",
+        "victim's token, revoked by logout": lambda: f"Token {revoked_token}",
         "garbage": lambda: "Token not.a.jwt",
         "empty token": lambda: "Token ",
-        "wrong scheme (Bearer)": lambda: f"Bearer {attacker_token}",
-        "no scheme": lambda: attacker_token,
+        "victim's token, wrong scheme (Bearer)": lambda: f"Bearer {scene.victim_token}",
+        "victim's token, no scheme": lambda: scene.victim_token,
     }
     assert len(attacks) >= 12
 
-    rows: list[tuple[str, int, int]] = []
+    rows: list[tuple[str, set[int], set[int]]] = []
     failures: list[str] = []
-    reference: tuple[int, Any, str | None] | None = None
     for name, make in attacks.items():
-        header = make()
-        statuses = []
-        for path in ENDPOINTS:
-            reply: Reply = call(base_url, "GET", path, headers={"Authorization": header})
-            statuses.append(reply.status)
+        headers = {"Authorization": make()}
+        refused: set[int] = set()
+        for op in required:
+            reply: Reply = call(
+                base_url, op.method, scene.url(op), json_body=op.example, headers=headers
+            )
+            refused.add(reply.status)
             seen = (reply.status, _json_or_text(reply), reply.headers.get("www-authenticate"))
-            reference = reference or seen
-            if reply.status != 401 or seen != reference or seen[1] != REJECTED:
-                failures.append(f"{name} on {path}: {seen}")
-        rows.append((name, statuses[0], statuses[1]))
+            if seen != (401, REJECTED, INVALID_CHALLENGE):
+                failures.append(f"{name} on {op.name}: {seen}")
+        served: set[int] = set()
+        for path, reply in read_all(base_url, scene, headers).items():
+            served.add(reply.status)
+            body = _json_or_text(reply)
+            challenge = reply.headers.get("www-authenticate")
+            if reply.status != 200 or challenge != INVALID_CHALLENGE:
+                failures.append(f"{name} on GET {path}: {reply.status} {challenge} {body}")
+            elif any(viewer_flags(scene, path, body)):
+                failures.append(f"{name} on GET {path}: a viewer's view: {body}")
+            elif body != anonymous[path].json():
+                failures.append(f"{name} on GET {path}: not the anonymous view: {body}")
+        rows.append((name, refused, served))
 
-    print(f"\n{'attack':<36} {'GET /user':>9} {'GET /articles':>13}")
-    for name, required, optional in rows:
-        print(f"{name:<36} {required:>9} {optional:>13}")
+    print(f"\n{'attack':<40} {'auth required':>13} {'auth optional':>13}")
+    for name, refused, served in rows:
+        print(f"{name:<40} {sorted(refused)!s:>13} {sorted(served)!s:>13}")
     assert not failures, "\n".join(failures)
-    assert reference is not None and reference[2] == 'Token realm="conduit"'
+
+    # Nothing any of them sent changed what the victim or anyone else sees.
+    for path, reply in read_all(base_url, scene, {}).items():
+        assert reply.json() == anonymous[path].json(), path
+    for path, reply in read_all(
+        base_url, scene, {"Authorization": f"Token {scene.victim_token}"}
+    ).items():
+        assert reply.json() == as_victim[path].json(), path
+    me = call(base_url, "GET", "/api/user", token=scene.victim_token)
+    assert me.status == 200 and me.json()["user"]["bio"] is None, me.body
+
+
+def _email_of(base_url: str, token: str) -> str:
+    email: str = call(base_url, "GET", "/api/user", token=token).json()["user"]["email"]
+    return email
 
 
 def _json_or_text(reply: Reply) -> Any:

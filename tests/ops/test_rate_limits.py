@@ -27,6 +27,7 @@ EXTRA = 20
 WORKERS = 4
 LOG_FORMAT = "%(p)s %({x-request-id}i)s %(s)s"
 LINE = re.compile(r"^<(\d+)> (\S+) (\d{3})$")
+LIMITED = {"rate_limit": [f"exceeded: at most {LIMIT} per 1 minute"]}
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def assert_limited(
     print(f"  429s answered by pids {dict(by_worker)}")
     for _, reply in refused:
         assert reply.status == 429, (reply.status, reply.body)
-        assert reply.is_error_shape(), reply.body
+        assert reply.errors() == LIMITED, reply.body
         assert int(reply.headers["retry-after"]) > 0
     missing = [rid for rid, _ in allowed + refused if rid not in pids]
     assert not missing, "every request should be in gunicorn's access log"

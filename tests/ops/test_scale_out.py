@@ -29,6 +29,9 @@ from tests.live import free_port, gunicorn
 from tests.ops.conftest import JWT_SECRET, PASSWORD, REDIS_URL, call, register
 
 LOGIN_LIMIT = 5
+LIMITED = {"rate_limit": [f"exceeded: at most {LOGIN_LIMIT} per 1 minute"]}
+REVOKED = {"token": ["is invalid"]}
+INVALID_CHALLENGE = 'Token realm="conduit", error="invalid_token"'
 NGINX_CONF = """
 worker_processes 1;
 error_log {tmp}/error.log warn;
@@ -227,7 +230,8 @@ def test_logout_on_one_instance_revokes_on_both(stack: Stack) -> None:
     assert call(stack.a, "POST", "/api/users/logout", token=token).status == 204
     for base in (stack.a, stack.b, stack.proxy, stack.proxy):
         reply = call(base, "GET", "/api/user", token=token)
-        assert reply.status == 401 and reply.is_error_shape(), (base, reply.status, reply.body)
+        assert reply.status == 401 and reply.errors() == REVOKED, (base, reply.status, reply.body)
+        assert reply.headers.get("www-authenticate") == INVALID_CHALLENGE, (base, reply.headers)
 
 
 def test_login_limit_holds_across_instances(stack: Stack) -> None:
@@ -254,7 +258,9 @@ def test_login_limit_holds_across_instances(stack: Stack) -> None:
     )
     print(f"429s served by {dict(Counter(upstreams[rid] for rid, s, _ in results if s == 429))}")
     assert statuses == [200] * LOGIN_LIMIT + [429] * 6
+    assert all(body == {"errors": LIMITED} for _, status, body in results if status == 429)
     assert all(
-        r.status == 429 and r.is_error_shape() and "retry-after" in r.headers for r in direct
-    )
+        r.status == 429 and r.errors() == LIMITED and int(r.headers["retry-after"]) > 0
+        for r in direct
+    ), [(r.status, r.body, r.headers) for r in direct]
     assert len({upstreams[rid] for rid, s, _ in results if s == 429}) == 2

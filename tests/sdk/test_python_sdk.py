@@ -1,11 +1,13 @@
 """A whole user journey through the generated Python SDK (conduit_client) against gunicorn.
 
 Every call goes through `sync_detailed`, so each step checks the status and gets the parsed,
-typed model: the documented success model, or `GenericErrorModel` for 401/403/404/422.
+typed model: the documented success model, or `GenericErrorModel` for 401/403/404/409/422, whose
+RealWorld 2.0 `errors` map each key (a field's wire name, `token`, `article`, ...) to messages.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -25,7 +27,11 @@ from conduit_client.api.comments import (
 )
 from conduit_client.api.favorites import create_article_favorite, delete_article_favorite
 from conduit_client.api.operations import get_readiness
-from conduit_client.api.profile import follow_user_by_username, unfollow_user_by_username
+from conduit_client.api.profile import (
+    follow_user_by_username,
+    get_profile_by_username,
+    unfollow_user_by_username,
+)
 from conduit_client.api.tags import get_tags
 from conduit_client.api.user_and_authentication import (
     create_user,
@@ -69,10 +75,17 @@ def expect(response: Response[Any], status: HTTPStatus, model: type[M]) -> M:
     return response.parsed
 
 
-def error(response: Response[Any], status: HTTPStatus) -> list[str]:
-    """The messages of a typed RealWorld error body."""
-    body = expect(response, status, GenericErrorModel).errors.body
-    assert body
+def error(response: Response[Any], status: HTTPStatus) -> dict[str, list[str]]:
+    """The typed RealWorld 2.0 error body as `{key: [message, ...]}`, read by key."""
+    errors = expect(response, status, GenericErrorModel).errors
+    # The SDK keeps the keys as additional properties; the raw body must say the same.
+    assert errors.additional_properties == response_json(response)["errors"], response.content
+    assert errors.additional_keys, response.content
+    return errors.additional_properties
+
+
+def response_json(response: Response[Any]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(response.content)
     return body
 
 
@@ -88,7 +101,8 @@ def register(anonymous: Client, name: str) -> User:
     )
     response = create_user.sync_detailed(client=anonymous, body=NewUserRequest(user=new))
     user = expect(response, HTTPStatus.CREATED, UserResponse).user
-    assert (user.username, user.bio, user.image) == (new.username, "", "")
+    # 2.0: a profile never filled in has null bio and image (the SDK gives None).
+    assert (user.username, user.bio, user.image) == (new.username, None, None)
     return user
 
 
@@ -101,6 +115,10 @@ def test_journey(api_url: str) -> None:
         credentials = LoginUser(email=author_signup.email, password="py_author-pw-1")
         response = login.sync_detailed(client=anonymous, body=LoginUserRequest(user=credentials))
         token = expect(response, HTTPStatus.OK, UserResponse).user.token
+        wrong = LoginUser(email=author_signup.email, password="not-the-password")
+        response = login.sync_detailed(client=anonymous, body=LoginUserRequest(user=wrong))
+        assert error(response, HTTPStatus.UNAUTHORIZED) == {"credentials": ["invalid"]}
+
         invalid = error(
             create_user.sync_detailed(
                 client=anonymous,
@@ -108,10 +126,18 @@ def test_journey(api_url: str) -> None:
             ),
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
+        assert invalid == {
+            "email": ["is invalid"],
+            "password": ["is too short (minimum is 8 characters)"],
+        }
         print("422:", invalid)
+        taken_names(anonymous, author_signup)
+
         with signed_in(api_url, "not-a-jwt") as forged:
             response = get_current_user.sync_detailed(client=forged)
-            print("401:", error(response, HTTPStatus.UNAUTHORIZED))
+            forged_errors = error(response, HTTPStatus.UNAUTHORIZED)
+            assert forged_errors == {"token": ["is invalid"]}
+            print("401:", forged_errors)
 
         with signed_in(api_url, token) as author, signed_in(api_url, reader_signup.token) as reader:
             author_journey(author, reader, author_signup.username, reader_signup.username)
@@ -123,9 +149,32 @@ def test_journey(api_url: str) -> None:
     # Logging out revokes that token only.
     with signed_in(api_url, token) as author:
         assert logout.sync_detailed(client=author).status_code == HTTPStatus.NO_CONTENT
-        error(get_current_user.sync_detailed(client=author), HTTPStatus.UNAUTHORIZED)
+        revoked = error(get_current_user.sync_detailed(client=author), HTTPStatus.UNAUTHORIZED)
+        assert revoked == {"token": ["is invalid"]}
     with signed_in(api_url, reader_signup.token) as reader:
         assert expect(get_current_user.sync_detailed(client=reader), HTTPStatus.OK, UserResponse)
+
+
+def taken_names(anonymous: Client, existing: User) -> None:
+    """Registering a taken username and/or email is a 409 naming each taken field."""
+
+    def again(username: str, email: str) -> Response[Any]:
+        user = NewUser(username=username, email=email, password="another-pw-1")
+        return create_user.sync_detailed(client=anonymous, body=NewUserRequest(user=user))
+
+    # What a client writes: the typed errors object indexed by the field's wire name.
+    same_name = again(existing.username, f"other_{RUN}@example.com")
+    errors = expect(same_name, HTTPStatus.CONFLICT, GenericErrorModel).errors
+    assert errors["username"] == ["has already been taken"]
+    assert "email" not in errors
+    assert error(same_name, HTTPStatus.CONFLICT) == {"username": ["has already been taken"]}
+    print("409:", errors.additional_properties)
+    same_email = again(f"other_{RUN}", existing.email)
+    assert error(same_email, HTTPStatus.CONFLICT) == {"email": ["has already been taken"]}
+    assert error(again(existing.username, existing.email), HTTPStatus.CONFLICT) == {
+        "username": ["has already been taken"],
+        "email": ["has already been taken"],
+    }
 
 
 def author_journey(
@@ -137,6 +186,10 @@ def author_journey(
     assert expect(updated, HTTPStatus.OK, UserResponse).user.bio == "I read everything twice"
     me = expect(get_current_user.sync_detailed(client=reader), HTTPStatus.OK, UserResponse).user
     assert me.image == "https://example.com/r.png"
+    # A taken username is a 409 on PUT /user too, read by key.
+    clash = UpdateUserRequest(user=UpdateUser(username=author_name))
+    response = update_current_user.sync_detailed(client=reader, body=clash)
+    assert error(response, HTTPStatus.CONFLICT) == {"username": ["has already been taken"]}
     followed = follow_user_by_username.sync_detailed(author_name, client=reader)
     assert expect(followed, HTTPStatus.OK, ProfileResponse).profile.following is True
 
@@ -173,16 +226,23 @@ def author_journey(
     assert (favorite.favorited, favorite.favorites_count) == (True, 1)
     note = NewCommentRequest(comment=NewComment(body="Typed all the way down."))
     commented = create_article_comment.sync_detailed(slug, client=reader, body=note)
-    comment = expect(commented, HTTPStatus.OK, SingleCommentResponse).comment
+    comment = expect(commented, HTTPStatus.CREATED, SingleCommentResponse).comment
     assert comment.author.username == reader_name
     comments = get_article_comments.sync_detailed(slug, client=author)
     ids = [c.id for c in expect(comments, HTTPStatus.OK, MultipleCommentsResponse).comments]
     assert ids == [comment.id]
 
-    # Error paths, each a parsed GenericErrorModel: 403 and 404 (401 and 422: test_journey).
-    print("403:", error(delete_article.sync_detailed(slug, client=reader), HTTPStatus.FORBIDDEN))
-    missing = get_article.sync_detailed(f"nope-{RUN}", client=reader)
-    print("404:", error(missing, HTTPStatus.NOT_FOUND))
+    # Error paths, each a parsed GenericErrorModel: 403, 404, 422 (401, 409, 422: test_journey).
+    forbidden = error(delete_article.sync_detailed(slug, client=reader), HTTPStatus.FORBIDDEN)
+    assert forbidden == {"article": ["forbidden"]}
+    missing = error(get_article.sync_detailed(f"nope-{RUN}", client=reader), HTTPStatus.NOT_FOUND)
+    assert missing == {"article": ["not found"]}
+    blank = NewArticleRequest(article=NewArticle(title=" ", description="d", body="b"))
+    untitled = error(
+        create_article.sync_detailed(client=author, body=blank), HTTPStatus.UNPROCESSABLE_ENTITY
+    )
+    assert untitled == {"title": ["can't be blank"]}
+    print("403:", forbidden, "404:", missing, "422:", untitled)
 
     deleted = delete_article_comment.sync_detailed(slug, comment.id, client=reader)
     assert deleted.status_code == HTTPStatus.NO_CONTENT
@@ -197,7 +257,21 @@ def author_journey(
     unfollowed = unfollow_user_by_username.sync_detailed(author_name, client=reader)
     assert expect(unfollowed, HTTPStatus.OK, ProfileResponse).profile.following is False
 
+    # An empty bio and a null image clear them: null again, on the user and on the profile.
+    clear = UpdateUserRequest(user=UpdateUser(bio="", image=None))
+    cleared = expect(
+        update_current_user.sync_detailed(client=reader, body=clear), HTTPStatus.OK, UserResponse
+    ).user
+    assert (cleared.bio, cleared.image) == (None, None)
+    profile = expect(
+        get_profile_by_username.sync_detailed(reader_name, client=author),
+        HTTPStatus.OK,
+        ProfileResponse,
+    ).profile
+    assert (profile.bio, profile.image) == (None, None)
+
     # The author deletes the article; it is gone.
     assert delete_article.sync_detailed(slug, client=author).status_code == HTTPStatus.NO_CONTENT
-    error(get_article.sync_detailed(slug, client=author), HTTPStatus.NOT_FOUND)
+    gone = error(get_article.sync_detailed(slug, client=author), HTTPStatus.NOT_FOUND)
+    assert gone == {"article": ["not found"]}
     print(f"journey ok: {author_name} wrote {slug}; {reader_name} followed, favorited, commented")

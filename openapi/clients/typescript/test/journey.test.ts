@@ -18,21 +18,28 @@ function ok<T>(result: { data?: T; error?: unknown; response: Response }, status
   return result.data;
 }
 
-/** The typed error body of a 4xx answer. */
+/** The typed RealWorld 2.0 errors of a 4xx answer: `{ key: [message, ...] }`, read by key. */
 function failed(
   result: { error?: Schemas["GenericErrorModel"]; response: Response },
   status: number,
-): string[] {
-  assert.equal(result.response.status, status);
+): Schemas["GenericErrorModel"]["errors"] {
+  assert.equal(result.response.status, status, JSON.stringify(result.error));
   assert.ok(result.error !== undefined, "a 4xx answer has a typed error body");
-  assert.ok(result.error.errors.body.length > 0);
-  return result.error.errors.body;
+  const { errors } = result.error;
+  assert.ok(Object.keys(errors).length > 0, JSON.stringify(result.error));
+  for (const messages of Object.values(errors)) {
+    assert.ok(messages.length > 0 && messages.every((m) => typeof m === "string" && m !== ""));
+  }
+  return errors;
 }
 
 async function register(anonymous: ConduitClient, name: string): Promise<Schemas["User"]> {
   const user = { username: `${name}_${run}`, email: `${name}_${run}@example.com`, password: `${name}-password` };
   const { user: created } = ok(await anonymous.POST("/users", { body: { user } }), 201);
   assert.equal(created.username, user.username);
+  // 2.0: a profile never filled in has null bio and image.
+  assert.equal(created.bio, null);
+  assert.equal(created.image, null);
   return created;
 }
 
@@ -52,6 +59,25 @@ test("a whole Conduit journey through the TypeScript SDK", async () => {
   );
   const asAuthor = createConduitClient(baseUrl, login.user.token);
   const asReader = createConduitClient(baseUrl, reader.token);
+  const wrongPassword = failed(
+    await anonymous.POST("/users/login", { body: { user: { email: author.email, password: "not-the-password" } } }),
+    401,
+  );
+  assert.deepEqual(wrongPassword, { credentials: ["invalid"] });
+
+  // Taken names are a 409 keyed by each taken field, the way a frontend shows them.
+  const again = (username: string, email: string) =>
+    anonymous.POST("/users", { body: { user: { username, email, password: "another-password" } } });
+  const sameName = failed(await again(author.username, `other_${run}@example.com`), 409);
+  assert.deepEqual(sameName.username, ["has already been taken"]);
+  assert.deepEqual(sameName, { username: ["has already been taken"] });
+  const sameEmail = failed(await again(`other_${run}`, author.email), 409);
+  assert.deepEqual(sameEmail, { email: ["has already been taken"] });
+  const both = failed(await again(author.username, author.email), 409);
+  assert.deepEqual(both, { username: ["has already been taken"], email: ["has already been taken"] });
+  const renameClash = failed(await asReader.PUT("/user", { body: { user: { username: author.username } } }), 409);
+  assert.deepEqual(renameClash, { username: ["has already been taken"] });
+  console.log("409:", sameName, sameEmail, both);
 
   // Update the reader's profile, then read it back as the current user.
   const bio = "I read everything twice";
@@ -93,22 +119,33 @@ test("a whole Conduit journey through the TypeScript SDK", async () => {
 
   const { comment } = ok(
     await asReader.POST("/articles/{slug}/comments", { ...slug, body: { comment: { body: "Typed all the way down." } } }),
-    200,
+    201,
   );
   assert.equal(comment.author.username, reader.username);
   const comments = ok(await anonymous.GET("/articles/{slug}/comments", slug), 200);
   assert.deepEqual(comments.comments.map((c) => c.id), [comment.id]);
 
-  // Error paths, each a typed GenericErrorModel: 401, 403, 404, 422.
+  // Error paths, each a typed GenericErrorModel keyed by what is at fault: 401, 403, 404, 422.
   const noToken = failed(await anonymous.GET("/user"), 401);
+  assert.deepEqual(noToken, { token: ["is missing"] });
   const badToken = failed(await createConduitClient(baseUrl, "not-a-jwt").GET("/user"), 401);
+  assert.deepEqual(badToken, { token: ["is invalid"] });
   const notYours = failed(await asReader.DELETE("/articles/{slug}", slug), 403);
+  assert.deepEqual(notYours, { article: ["forbidden"] });
   const missing = failed(await anonymous.GET("/articles/{slug}", { params: { path: { slug: `nope-${run}` } } }), 404);
+  assert.deepEqual(missing, { article: ["not found"] });
   const invalid = failed(
     await anonymous.POST("/users", { body: { user: { username: `x_${run}`, email: "not-an-email", password: "short" } } }),
     422,
   );
-  console.log("401:", noToken, badToken, "403:", notYours, "404:", missing, "422:", invalid);
+  assert.deepEqual(invalid, { email: ["is invalid"], password: ["is too short (minimum is 8 characters)"] });
+  const untitled = failed(
+    await asAuthor.POST("/articles", { body: { article: { title: " ", description: "d", body: "b" } } }),
+    422,
+  );
+  assert.deepEqual(untitled.title, ["can't be blank"]);
+  assert.deepEqual(untitled, { title: ["can't be blank"] });
+  console.log("401:", noToken, badToken, "403:", notYours, "404:", missing, "422:", invalid, untitled);
 
   const deleted = await asReader.DELETE("/articles/{slug}/comments/{id}", {
     params: { path: { slug: article.slug, id: comment.id } },
@@ -126,15 +163,26 @@ test("a whole Conduit journey through the TypeScript SDK", async () => {
   );
   assert.equal(unfollowed.profile.following, false);
 
+  // An empty bio and a null image clear them: null again, on the user and on the profile.
+  const cleared = ok(await asReader.PUT("/user", { body: { user: { bio: "", image: null } } }), 200);
+  assert.equal(cleared.user.bio, null);
+  assert.equal(cleared.user.image, null);
+  const profile = ok(
+    await anonymous.GET("/profiles/{username}", { params: { path: { username: reader.username } } }),
+    200,
+  );
+  assert.equal(profile.profile.bio, null);
+  assert.equal(profile.profile.image, null);
+
   // The author deletes the article; it is gone.
   assert.equal((await asAuthor.DELETE("/articles/{slug}", slug)).response.status, 204);
-  failed(await anonymous.GET("/articles/{slug}", slug), 404);
+  assert.deepEqual(failed(await anonymous.GET("/articles/{slug}", slug), 404), { article: ["not found"] });
   const tags = ok(await anonymous.GET("/tags"), 200);
   assert.ok(!tags.tags.includes(tag));
 
   // Logging out revokes that token only.
   assert.equal((await asAuthor.POST("/users/logout")).response.status, 204);
-  failed(await asAuthor.GET("/user"), 401);
+  assert.deepEqual(failed(await asAuthor.GET("/user"), 401), { token: ["is invalid"] });
   assert.equal(ok(await asReader.GET("/user"), 200).user.username, reader.username);
   console.log(`journey ok: ${author.username} wrote ${article.slug}; ${reader.username} followed, favorited, commented`);
 });
