@@ -48,6 +48,13 @@ openapi: $(STAMP) ## Write openapi/openapi.json from the code
 openapi-check: $(STAMP) ## Fail when openapi/openapi.json is stale
 	$(BIN)/python -m openapi.write --check openapi/openapi.json
 
+.PHONY: spec-diff release-notes
+spec-diff: $(STAMP) ## Classify spec changes vs. the last release (openapi/releases/); fail without the SemVer bump they need
+	$(BIN)/python -m openapi.specdiff check
+
+release-notes: $(STAMP) ## Write CHANGELOG.md's section for the current info.version from the spec diff
+	$(BIN)/python -m openapi.specdiff notes
+
 $(NODE_STAMP): $(TS_SDK)/package.json $(TS_SDK)/package-lock.json
 	cd $(TS_SDK) && npm ci --no-audit --no-fund
 
@@ -87,7 +94,7 @@ pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable
 test-ops: $(STAMP) ## Only the ops suite: JWT attacks, bad input, rate limits, faults, nginx scale-out
 	$(BIN)/python -m pytest tests/ops $(PYTEST_ARGS)
 
-test: lint typecheck openapi-check sdk-check pytest ## Everything CI runs: lint, types, spec and SDK drift, the whole suite
+test: lint typecheck openapi-check spec-diff sdk-check pytest ## Everything CI runs: lint, types, spec and SDK drift, the breaking-change gate, the whole suite
 
 fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in reports/ (FUZZ_ARGS=--max-examples N)
 	$(BIN)/python -m contracts.fuzz $(FUZZ_ARGS)
