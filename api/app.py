@@ -73,8 +73,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     CORS(
         app,
         resources={f"{API_PREFIX}/*": {"origins": settings.allowed_origins}},
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+        # WWW-Authenticate: a public read served anonymously says the token was not taken.
+        expose_headers=[
+            "ETag",
+            "X-Request-ID",
+            "Retry-After",
+            "WWW-Authenticate",
+            "Idempotency-Replayed",
+        ],
         methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         max_age=600,
     )

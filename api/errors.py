@@ -37,6 +37,7 @@ DATABASE_DOWN = "is unavailable, try again"
 # Unique constraints, named by db.models.NAMING_CONVENTION (SQLite names table.column instead),
 # and what a client is told: a taken name is a 409 keyed by the field.
 UNIQUE_VIOLATIONS = {
+    "uq_users_username_key": ("users.username_key", "username", TAKEN),
     "uq_users_username": ("users.username", "username", TAKEN),
     "uq_users_email": ("users.email", "email", TAKEN),
     "uq_articles_slug": ("articles.slug", "article", CONFLICT),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import flask_smorest
 import orjson
@@ -20,9 +20,10 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
+from api import idempotency
 from api.auth import optional_user, require_user
 from api.errors import fail, handle_http_exception
-from db.models import User
+from db.models import IDEMPOTENCY_KEY_MAX, User
 from db.session import Database
 from schemas.errors import GenericErrorModel
 
@@ -61,10 +62,12 @@ ERROR_RESPONSES: dict[int, tuple[str, str, dict[str, dict[str, list[str]]]]] = {
     ),
     409: (
         "ConflictError",
-        "A username or email already taken, or a concurrent change to the same name",
+        "A username or email already taken, a concurrent change to the same name, or an"
+        " `Idempotency-Key` in use by a request still in progress",
         {
             "username": {"username": ["has already been taken"]},
             "email": {"email": ["has already been taken"]},
+            "idempotency key in progress": {idempotency.HEADER: [idempotency.IN_PROGRESS]},
         },
     ),
     413: (
@@ -84,6 +87,7 @@ ERROR_RESPONSES: dict[int, tuple[str, str, dict[str, dict[str, list[str]]]]] = {
             "blank": {"title": ["can't be blank"]},
             "too long": {"username": ["is too long (maximum is 64 characters)"]},
             "malformed JSON": {"request": ["is not valid JSON"]},
+            "idempotency key reused": {idempotency.HEADER: [idempotency.OTHER_REQUEST]},
         },
     ),
     429: (
@@ -105,6 +109,33 @@ IF_NONE_MATCH = {
     "required": False,
     "schema": {"type": "string"},
     "description": "The `ETag` of a copy you hold: 304 and no body if it is still current",
+}
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": idempotency.HEADER,
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX,
+        "pattern": "^[!-~]+$",
+    },
+    "example": "8e03978e-40d5-43e8-bc93-6894a57f9324",
+    "description": (
+        "A key of your choosing (a UUID) that makes retrying safe: a retry with the same key"
+        " and body within 24 hours replays the first answer, with `Idempotency-Replayed:"
+        " true`, instead of creating again. The same key with another body is a 422; while"
+        " the first request is still running, a 409. Keys are your own (another user's"
+        " do not collide); only completed creates are remembered, so a key whose request"
+        " failed may be retried or reused."
+    ),
+}
+IDEMPOTENCY_REPLAYED = {
+    "description": "`true` when this is the stored answer to an earlier request with the"
+    " same `Idempotency-Key`",
+    "schema": {"type": "string", "enum": ["true"]},
 }
 
 
@@ -227,6 +258,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_conditional_doc)
         self._prepare_doc_cbks.append(self._prepare_validation_doc)
+        self._prepare_doc_cbks.append(self._prepare_idempotency_doc)
 
     @staticmethod
     def _prepare_validation_doc(
@@ -246,6 +278,21 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             doc.setdefault("responses", {})[304] = {
                 "description": "Not Modified: the `If-None-Match` ETag still holds"
             }
+        return doc
+
+    @staticmethod
+    def _prepare_idempotency_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **_kwargs: Any
+    ) -> dict[str, Any]:
+        if doc_info.get("idempotent"):
+            doc.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            responses = doc.setdefault("responses", {})
+            for code in doc_info.get("success_status_codes", []):
+                responses[code].setdefault("headers", {})[idempotency.REPLAYED] = (
+                    IDEMPOTENCY_REPLAYED
+                )
+            responses.setdefault(409, ERROR_RESPONSES[409][0])
+            responses.setdefault(422, ERROR_RESPONSES[422][0])
         return doc
 
     # flask-smorest ships no type hints: these typed pass-throughs keep views checked.
@@ -310,6 +357,30 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     def public(self, func: F) -> F:
         """No token needed, and one presented is ignored."""
         return self.doc(security=[])(func)
+
+    @overload
+    def idempotent(self, func: F) -> F: ...
+
+    @overload
+    def idempotent(self, *, token: idempotency.TokenPath) -> Callable[[F], F]: ...
+
+    def idempotent(
+        self, func: F | None = None, *, token: idempotency.TokenPath | None = None
+    ) -> F | Callable[[F], F]:
+        """An optional `Idempotency-Key` header makes retries replay the first answer.
+
+        Stack it right under `arguments` (a body that fails validation claims no key) and
+        over `response` (it stores the response made). `token` names where the answer
+        carries an access token, which is reissued on replay rather than stored.
+        See api/idempotency.py.
+        """
+
+        def decorator(view: F) -> F:
+            wrapper = idempotency.guard(view, token)
+            wrapper._apidoc = {**getattr(wrapper, "_apidoc", {}), "idempotent": True}  # type: ignore[attr-defined]
+            return wrapper
+
+        return decorator if func is None else decorator(func)
 
     def conditional(self, func: F) -> F:
         """Conditional GET: an `ETag` on 200s, and 304 (no body) when `If-None-Match` matches."""

@@ -11,11 +11,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+from db.usernames import username_key
 
 # Stable constraint names: migrations and the integrity-error mapping rely on them.
 NAMING_CONVENTION = {
@@ -28,10 +31,12 @@ NAMING_CONVENTION = {
 
 # Column sizes double as the request schemas' length limits (marshmallow-sqlalchemy).
 USERNAME_MAX = 64
+USERNAME_KEY_MAX = 255  # case folding can lengthen a name (ß -> ss)
 EMAIL_MAX = 254
 TITLE_MAX = 200
 SLUG_MAX = 255
 TAG_MAX = 64
+IDEMPOTENCY_KEY_MAX = 255
 
 
 def utcnow() -> datetime:
@@ -83,12 +88,20 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    # What makes two names the same (case, look-alikes: db/usernames.py); unique, so the
+    # database decides races. Kept in step with `username` by `_key_username`.
+    username_key: Mapped[str] = mapped_column(String(USERNAME_KEY_MAX), unique=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # RealWorld 2.0: `null` until set, and setting "" stores `null` too.
     bio: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @validates("username")
+    def _key_username(self, _key: str, username: str) -> str:
+        self.username_key = username_key(username)
+        return username
 
 
 class Tag(Base):
@@ -135,3 +148,27 @@ class Comment(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """An `Idempotency-Key` on a create: a leased claim while it runs, then the answer it got.
+
+    The answer is written in the transaction of the create itself, so a create is stored
+    if and only if its answer is (api/idempotency.py).
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    # Keys are scoped to the user; 0 when there is none (CreateUser). No foreign key: a user
+    # id is never reused, and the rows lapse within a day anyway.
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(IDEMPOTENCY_KEY_MAX), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256: method, path and body
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The request holding the claim, and until when; a lapsed lease without an answer was
+    # abandoned (its worker died) and may be taken over by a retry.
+    owner: Mapped[str] = mapped_column(String(32))
+    leased_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The answer, both NULL while in progress.
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    body: Mapped[str | None] = mapped_column(Text)

@@ -108,6 +108,7 @@ class Articles(MethodView):
 
     @blp.auth_required
     @blp.arguments(NewArticleRequest(), example=NEW_ARTICLE_EXAMPLE)
+    @blp.idempotent
     @blp.response(201, SingleArticleResponse)
     @blp.links(201, **ARTICLE_LINKS)
     @blp.errors(409)
@@ -193,7 +194,8 @@ class ArticleBySlug(MethodView):
             writes.assign_slug(session, article)
         if "tag_list" in changes:
             writes.set_tags(session, article, changes["tag_list"])
-        writes.touch(article)
+        if changes:  # a body of fields it does not define (read-only ones) changes nothing
+            writes.touch(article)
         session.commit()
         return article_response(article.slug, current_user().id)
 

@@ -37,6 +37,7 @@ class Comments(MethodView):
 
     @blp.auth_required
     @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})
+    @blp.idempotent
     @blp.response(201, SingleCommentResponse)
     @blp.links(
         201,

@@ -8,12 +8,13 @@ from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import or_, select
 
-from api.auth import revoke_current_token, token_for
+from api.auth import CHALLENGE, revoke_current_token, token_for
 from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, current_user, db_session, link
 from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
 from db.models import User
+from db.usernames import username_key
 from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
 
 USERNAME = "$response.body#/user/username"
@@ -49,19 +50,20 @@ def _user_response(user: User) -> dict[str, Any]:
 def _ensure_available(username: str | None, email: str | None, except_id: int = 0) -> None:
     """Name every taken field at once; the unique constraints still decide races."""
     clauses = []
-    if username is not None:
-        clauses.append(User.username == username)
+    key = username_key(username) if username is not None else None
+    if key is not None:
+        clauses.append(User.username_key == key)
     if email is not None:
         clauses.append(User.email == email)
     if not clauses:
         return
     taken = (
         db_session()
-        .execute(select(User.username, User.email).where(or_(*clauses), User.id != except_id))
+        .execute(select(User.username_key, User.email).where(or_(*clauses), User.id != except_id))
         .all()
     )
     errors = {}
-    if username is not None and any(row.username == username for row in taken):
+    if key is not None and any(row.username_key == key for row in taken):
         errors["username"] = [TAKEN]
     if email is not None and any(row.email == email for row in taken):
         errors["email"] = [TAKEN]
@@ -90,7 +92,7 @@ class Login(MethodView):
         creds = payload["user"]
         user = db_session().scalars(select(User).where(User.email == creds["email"])).first()
         if not _passwords().verify(user.password_hash if user else None, creds["password"]):
-            fail(401, "credentials", "invalid")
+            fail(401, "credentials", "invalid", CHALLENGE)
         assert user is not None
         return _user_response(user)
 
@@ -104,6 +106,7 @@ class Users(MethodView):
         NewUserRequest,
         example={"user": {"username": "jake", "email": "jake@jake.jake", "password": "jakejake"}},
     )
+    @blp.idempotent(token=("user", "token"))
     @blp.response(201, UserResponse)
     @blp.links(201, **USER_LINKS)
     @blp.errors(409, 429)

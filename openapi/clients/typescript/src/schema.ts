@@ -306,7 +306,7 @@ export interface paths {
         /**
          * Update current user
          * @description Change any of email, username, password, bio and image. `null` or empty
-         *     bio/image clear them; an empty password leaves the password unchanged.
+         *     bio/image clear them (to `null`); a taken username or email is a 409.
          */
         put: operations["UpdateCurrentUser"];
         post?: never;
@@ -327,7 +327,8 @@ export interface paths {
         put?: never;
         /**
          * Register a new user
-         * @description Create an account and return it with a token. A taken username or email is a 422.
+         * @description Create an account and return it with a token. A taken username or email is a 409,
+         *     keyed by the field (both when both are taken).
          */
         post: operations["CreateUser"];
         delete?: never;
@@ -427,16 +428,17 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        GenericErrorBody: {
-            /**
-             * @example [
-             *       "can't be empty"
-             *     ]
-             */
-            body: string[];
-        };
         GenericErrorModel: {
-            errors: components["schemas"]["GenericErrorBody"];
+            /**
+             * @example {
+             *       "title": [
+             *         "can't be blank"
+             *       ]
+             *     }
+             */
+            errors: {
+                [key: string]: string[];
+            };
         };
         Health: {
             /** @example ok */
@@ -505,10 +507,10 @@ export interface components {
         };
         Profile: {
             /** @example I work at statefarm */
-            bio: string;
+            bio: string | null;
             following: boolean;
             /** @example https://i.stack.imgur.com/xHWG8.jpg */
-            image: string;
+            image: string | null;
             /** @example jake */
             username: string;
         };
@@ -567,12 +569,12 @@ export interface components {
             user: components["schemas"]["UpdateUser"];
         };
         User: {
-            /** @example I work at statefarm */
-            bio: string;
+            /** @example null */
+            bio: string | null;
             /** @example jake@jake.jake */
             email: string;
-            /** @example  */
-            image: string;
+            /** @example null */
+            image: string | null;
             /** @example jwt.token.here */
             token: string;
             /** @example jake */
@@ -583,7 +585,16 @@ export interface components {
         };
     };
     responses: {
-        /** @description The resource belongs to another user */
+        /** @description A username or email already taken, a concurrent change to the same name, or an `Idempotency-Key` in use by a request still in progress */
+        ConflictError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GenericErrorModel"];
+            };
+        };
+        /** @description The resource belongs to another user; the key is its type */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -592,7 +603,7 @@ export interface components {
                 "application/json": components["schemas"]["GenericErrorModel"];
             };
         };
-        /** @description Validation failed; the messages say why */
+        /** @description Validation failed; each key is the wire name of a field at fault */
         GenericError: {
             headers: {
                 [name: string]: unknown;
@@ -601,7 +612,7 @@ export interface components {
                 "application/json": components["schemas"]["GenericErrorModel"];
             };
         };
-        /** @description No such resource */
+        /** @description No such resource; the key is its type */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -637,7 +648,7 @@ export interface components {
                 "application/json": components["schemas"]["GenericErrorModel"];
             };
         };
-        /** @description Missing, malformed, expired or revoked token */
+        /** @description No token, or a malformed, expired, forged or revoked one (`token`); a failed login (`credentials`) */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -666,7 +677,7 @@ export interface operations {
     GetArticles: {
         parameters: {
             query?: {
-                /** @description The number of items to return. */
+                /** @description The number of items to return (at most 100 are served). */
                 limit?: number;
                 /** @description The number of items to skip before starting to collect the result set. */
                 offset?: number;
@@ -709,7 +720,13 @@ export interface operations {
     CreateArticle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes retrying safe: a retry with the same key and body within 24 hours replays the first answer, with `Idempotency-Replayed: true`, instead of creating again. The same key with another body is a 422; while the first request is still running, a 409. Keys are your own (another user's do not collide); only completed creates are remembered, so a key whose request failed may be retried or reused.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -736,6 +753,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key` */
+                    "Idempotency-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -743,6 +762,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["ConflictError"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
@@ -751,7 +771,7 @@ export interface operations {
     GetArticlesFeed: {
         parameters: {
             query?: {
-                /** @description The number of items to return. */
+                /** @description The number of items to return (at most 100 are served). */
                 limit?: number;
                 /** @description The number of items to skip before starting to collect the result set. */
                 offset?: number;
@@ -821,6 +841,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     UpdateArticle: {
@@ -861,6 +882,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictError"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
@@ -891,6 +913,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     GetArticleComments: {
@@ -929,12 +952,19 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     CreateArticleComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes retrying safe: a retry with the same key and body within 24 hours replays the first answer, with `Idempotency-Replayed: true`, instead of creating again. The same key with another body is a 422; while the first request is still running, a 409. Keys are your own (another user's do not collide); only completed creates are remembered, so a key whose request failed may be retried or reused.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /**
                  * @description Slug of the article
@@ -957,9 +987,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Created */
+            201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key` */
+                    "Idempotency-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -968,6 +1000,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictError"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
@@ -1003,6 +1036,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     CreateArticleFavorite: {
@@ -1031,6 +1065,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     DeleteArticleFavorite: {
@@ -1059,6 +1094,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     GetHealth: {
@@ -1079,6 +1115,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            422: components["responses"]["GenericError"];
         };
     };
     GetProfileByUsername: {
@@ -1107,6 +1144,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     FollowUserByUsername: {
@@ -1136,6 +1174,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     UnfollowUserByUsername: {
@@ -1164,6 +1203,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
         };
     };
     GetReadiness: {
@@ -1184,6 +1224,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            422: components["responses"]["GenericError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1205,6 +1246,7 @@ export interface operations {
                     "application/json": components["schemas"]["TagsResponse"];
                 };
             };
+            422: components["responses"]["GenericError"];
         };
     };
     GetCurrentUser: {
@@ -1226,6 +1268,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["GenericError"];
         };
     };
     UpdateCurrentUser: {
@@ -1258,6 +1301,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["ConflictError"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
@@ -1266,7 +1310,13 @@ export interface operations {
     CreateUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A key of your choosing (a UUID) that makes retrying safe: a retry with the same key and body within 24 hours replays the first answer, with `Idempotency-Replayed: true`, instead of creating again. The same key with another body is a 422; while the first request is still running, a 409. Keys are your own (another user's do not collide); only completed creates are remembered, so a key whose request failed may be retried or reused.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1288,12 +1338,15 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key` */
+                    "Idempotency-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
+            409: components["responses"]["ConflictError"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];
@@ -1354,6 +1407,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["GenericError"];
         };
     };
 }

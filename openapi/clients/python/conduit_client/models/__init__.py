@@ -3,8 +3,8 @@
 from .article import Article
 from .article_preview import ArticlePreview
 from .comment import Comment
-from .generic_error_body import GenericErrorBody
 from .generic_error_model import GenericErrorModel
+from .generic_error_model_errors import GenericErrorModelErrors
 from .health import Health
 from .login_user import LoginUser
 from .login_user_request import LoginUserRequest
@@ -32,8 +32,8 @@ __all__ = (
     "Article",
     "ArticlePreview",
     "Comment",
-    "GenericErrorBody",
     "GenericErrorModel",
+    "GenericErrorModelErrors",
     "Health",
     "LoginUser",
     "LoginUserRequest",

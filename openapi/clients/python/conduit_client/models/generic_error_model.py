@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 
 if TYPE_CHECKING:
-    from ..models.generic_error_body import GenericErrorBody
+    from ..models.generic_error_model_errors import GenericErrorModelErrors
 
 
 T = TypeVar("T", bound="GenericErrorModel")
@@ -16,10 +16,10 @@ T = TypeVar("T", bound="GenericErrorModel")
 class GenericErrorModel:
     """
     Attributes:
-        errors (GenericErrorBody):
+        errors (GenericErrorModelErrors):  Example: {'title': ["can't be blank"]}.
     """
 
-    errors: GenericErrorBody
+    errors: GenericErrorModelErrors
 
     def to_dict(self) -> dict[str, Any]:
         errors = self.errors.to_dict()
@@ -36,10 +36,10 @@ class GenericErrorModel:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.generic_error_body import GenericErrorBody  # noqa: PLC0415
+        from ..models.generic_error_model_errors import GenericErrorModelErrors  # noqa: PLC0415
 
         d = dict(src_dict)
-        errors = GenericErrorBody.from_dict(d.pop("errors"))
+        errors = GenericErrorModelErrors.from_dict(d.pop("errors"))
 
         generic_error_model = cls(
             errors=errors,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -12,22 +12,24 @@ T = TypeVar("T", bound="Profile")
 class Profile:
     """
     Attributes:
-        bio (str):  Example: I work at statefarm.
+        bio (None | str):  Example: I work at statefarm.
         following (bool):
-        image (str):  Example: https://i.stack.imgur.com/xHWG8.jpg.
+        image (None | str):  Example: https://i.stack.imgur.com/xHWG8.jpg.
         username (str):  Example: jake.
     """
 
-    bio: str
+    bio: None | str
     following: bool
-    image: str
+    image: None | str
     username: str
 
     def to_dict(self) -> dict[str, Any]:
+        bio: None | str
         bio = self.bio
 
         following = self.following
 
+        image: None | str
         image = self.image
 
         username = self.username
@@ -48,11 +50,22 @@ class Profile:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        bio = d.pop("bio")
+
+        def _parse_bio(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        bio = _parse_bio(d.pop("bio"))
 
         following = d.pop("following")
 
-        image = d.pop("image")
+        def _parse_image(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        image = _parse_image(d.pop("image"))
 
         username = d.pop("username")
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -12,24 +12,26 @@ T = TypeVar("T", bound="User")
 class User:
     """
     Attributes:
-        bio (str):  Example: I work at statefarm.
+        bio (None | str):
         email (str):  Example: jake@jake.jake.
-        image (str):
+        image (None | str):
         token (str):  Example: jwt.token.here.
         username (str):  Example: jake.
     """
 
-    bio: str
+    bio: None | str
     email: str
-    image: str
+    image: None | str
     token: str
     username: str
 
     def to_dict(self) -> dict[str, Any]:
+        bio: None | str
         bio = self.bio
 
         email = self.email
 
+        image: None | str
         image = self.image
 
         token = self.token
@@ -53,11 +55,22 @@ class User:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        bio = d.pop("bio")
+
+        def _parse_bio(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        bio = _parse_bio(d.pop("bio"))
 
         email = d.pop("email")
 
-        image = d.pop("image")
+        def _parse_image(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        image = _parse_image(d.pop("image"))
 
         token = d.pop("token")
 

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.generic_error_model import GenericErrorModel
 from ...models.new_article_request import NewArticleRequest
 from ...models.single_article_response import SingleArticleResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: NewArticleRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -42,6 +45,11 @@ def _parse_response(
         response_401 = GenericErrorModel.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 409:
+        response_409 = GenericErrorModel.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = GenericErrorModel.from_dict(response.json())
@@ -79,6 +87,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewArticleRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GenericErrorModel | SingleArticleResponse]:
     """Create an article
 
@@ -86,6 +95,7 @@ def sync_detailed(
     de-duplicated and returned sorted.
 
     Args:
+        idempotency_key (str | Unset):
         body (NewArticleRequest):
 
     Raises:
@@ -98,6 +108,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -111,6 +122,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewArticleRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> GenericErrorModel | SingleArticleResponse | None:
     """Create an article
 
@@ -118,6 +130,7 @@ def sync(
     de-duplicated and returned sorted.
 
     Args:
+        idempotency_key (str | Unset):
         body (NewArticleRequest):
 
     Raises:
@@ -131,6 +144,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -138,6 +152,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewArticleRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GenericErrorModel | SingleArticleResponse]:
     """Create an article
 
@@ -145,6 +160,7 @@ async def asyncio_detailed(
     de-duplicated and returned sorted.
 
     Args:
+        idempotency_key (str | Unset):
         body (NewArticleRequest):
 
     Raises:
@@ -157,6 +173,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -168,6 +185,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewArticleRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> GenericErrorModel | SingleArticleResponse | None:
     """Create an article
 
@@ -175,6 +193,7 @@ async def asyncio(
     de-duplicated and returned sorted.
 
     Args:
+        idempotency_key (str | Unset):
         body (NewArticleRequest):
 
     Raises:
@@ -189,5 +208,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

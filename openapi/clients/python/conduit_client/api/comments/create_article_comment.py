@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.generic_error_model import GenericErrorModel
 from ...models.new_comment_request import NewCommentRequest
 from ...models.single_comment_response import SingleCommentResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     slug: str,
     *,
     body: NewCommentRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -37,10 +40,10 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> GenericErrorModel | SingleCommentResponse | None:
-    if response.status_code == 200:
-        response_200 = SingleCommentResponse.from_dict(response.json())
+    if response.status_code == 201:
+        response_201 = SingleCommentResponse.from_dict(response.json())
 
-        return response_200
+        return response_201
 
     if response.status_code == 401:
         response_401 = GenericErrorModel.from_dict(response.json())
@@ -51,6 +54,11 @@ def _parse_response(
         response_404 = GenericErrorModel.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 409:
+        response_409 = GenericErrorModel.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = GenericErrorModel.from_dict(response.json())
@@ -89,6 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewCommentRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GenericErrorModel | SingleCommentResponse]:
     """Create a comment for an article
 
@@ -96,6 +105,7 @@ def sync_detailed(
 
     Args:
         slug (str):
+        idempotency_key (str | Unset):
         body (NewCommentRequest):
 
     Raises:
@@ -109,6 +119,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         slug=slug,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -123,6 +134,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewCommentRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> GenericErrorModel | SingleCommentResponse | None:
     """Create a comment for an article
 
@@ -130,6 +142,7 @@ def sync(
 
     Args:
         slug (str):
+        idempotency_key (str | Unset):
         body (NewCommentRequest):
 
     Raises:
@@ -144,6 +157,7 @@ def sync(
         slug=slug,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -152,6 +166,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewCommentRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GenericErrorModel | SingleCommentResponse]:
     """Create a comment for an article
 
@@ -159,6 +174,7 @@ async def asyncio_detailed(
 
     Args:
         slug (str):
+        idempotency_key (str | Unset):
         body (NewCommentRequest):
 
     Raises:
@@ -172,6 +188,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         slug=slug,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -184,6 +201,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewCommentRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> GenericErrorModel | SingleCommentResponse | None:
     """Create a comment for an article
 
@@ -191,6 +209,7 @@ async def asyncio(
 
     Args:
         slug (str):
+        idempotency_key (str | Unset):
         body (NewCommentRequest):
 
     Raises:
@@ -206,5 +225,6 @@ async def asyncio(
             slug=slug,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

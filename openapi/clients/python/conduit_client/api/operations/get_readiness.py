@@ -28,6 +28,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 422:
+        response_422 = GenericErrorModel.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = GenericErrorModel.from_dict(response.json())
 

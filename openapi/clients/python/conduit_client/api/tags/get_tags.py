@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.generic_error_model import GenericErrorModel
 from ...models.tags_response import TagsResponse
 from ...types import Response
 
@@ -19,11 +20,18 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> TagsResponse | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> GenericErrorModel | TagsResponse | None:
     if response.status_code == 200:
         response_200 = TagsResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 422:
+        response_422 = GenericErrorModel.from_dict(response.json())
+
+        return response_422
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -31,7 +39,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[TagsResponse]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[GenericErrorModel | TagsResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -43,7 +53,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[TagsResponse]:
+) -> Response[GenericErrorModel | TagsResponse]:
     """Get tags
 
      Tags used by at least one article, most used first.
@@ -53,7 +63,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[TagsResponse]
+        Response[GenericErrorModel | TagsResponse]
     """
 
     kwargs = _get_kwargs()
@@ -68,7 +78,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> TagsResponse | None:
+) -> GenericErrorModel | TagsResponse | None:
     """Get tags
 
      Tags used by at least one article, most used first.
@@ -78,7 +88,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        TagsResponse
+        GenericErrorModel | TagsResponse
     """
 
     return sync_detailed(
@@ -89,7 +99,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[TagsResponse]:
+) -> Response[GenericErrorModel | TagsResponse]:
     """Get tags
 
      Tags used by at least one article, most used first.
@@ -99,7 +109,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[TagsResponse]
+        Response[GenericErrorModel | TagsResponse]
     """
 
     kwargs = _get_kwargs()
@@ -112,7 +122,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> TagsResponse | None:
+) -> GenericErrorModel | TagsResponse | None:
     """Get tags
 
      Tags used by at least one article, most used first.
@@ -122,7 +132,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        TagsResponse
+        GenericErrorModel | TagsResponse
     """
 
     return (

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.generic_error_model import GenericErrorModel
 from ...models.new_user_request import NewUserRequest
 from ...models.user_response import UserResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: NewUserRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -37,6 +40,11 @@ def _parse_response(
         response_201 = UserResponse.from_dict(response.json())
 
         return response_201
+
+    if response.status_code == 409:
+        response_409 = GenericErrorModel.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = GenericErrorModel.from_dict(response.json())
@@ -79,12 +87,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: NewUserRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GenericErrorModel | UserResponse]:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 422.
+     Create an account and return it with a token. A taken username or email is a 409,
+    keyed by the field (both when both are taken).
 
     Args:
+        idempotency_key (str | Unset):
         body (NewUserRequest):
 
     Raises:
@@ -97,6 +108,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -110,12 +122,15 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: NewUserRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> GenericErrorModel | UserResponse | None:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 422.
+     Create an account and return it with a token. A taken username or email is a 409,
+    keyed by the field (both when both are taken).
 
     Args:
+        idempotency_key (str | Unset):
         body (NewUserRequest):
 
     Raises:
@@ -129,6 +144,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -136,12 +152,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: NewUserRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GenericErrorModel | UserResponse]:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 422.
+     Create an account and return it with a token. A taken username or email is a 409,
+    keyed by the field (both when both are taken).
 
     Args:
+        idempotency_key (str | Unset):
         body (NewUserRequest):
 
     Raises:
@@ -154,6 +173,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -165,12 +185,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: NewUserRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> GenericErrorModel | UserResponse | None:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 422.
+     Create an account and return it with a token. A taken username or email is a 409,
+    keyed by the field (both when both are taken).
 
     Args:
+        idempotency_key (str | Unset):
         body (NewUserRequest):
 
     Raises:
@@ -185,5 +208,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -43,6 +43,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 409:
+        response_409 = GenericErrorModel.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = GenericErrorModel.from_dict(response.json())
 
@@ -83,7 +88,7 @@ def sync_detailed(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them; an empty password leaves the password unchanged.
+    bio/image clear them (to `null`); a taken username or email is a 409.
 
     Args:
         body (UpdateUserRequest):
@@ -115,7 +120,7 @@ def sync(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them; an empty password leaves the password unchanged.
+    bio/image clear them (to `null`); a taken username or email is a 409.
 
     Args:
         body (UpdateUserRequest):
@@ -142,7 +147,7 @@ async def asyncio_detailed(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them; an empty password leaves the password unchanged.
+    bio/image clear them (to `null`); a taken username or email is a 409.
 
     Args:
         body (UpdateUserRequest):
@@ -172,7 +177,7 @@ async def asyncio(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them; an empty password leaves the password unchanged.
+    bio/image clear them (to `null`); a taken username or email is a 409.
 
     Args:
         body (UpdateUserRequest):
