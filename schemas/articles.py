@@ -6,23 +6,12 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields
-from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+from marshmallow_sqlalchemy import auto_field
 
 from db.models import TAG_MAX, TITLE_MAX
 from db.models import Article as ArticleModel
-from schemas.base import (
-    INT32_MAX,
-    Integer,
-    Line,
-    List,
-    Nested,
-    Range,
-    ResponseSchema,
-    Schema,
-    Text,
-    Timestamp,
-    length,
-)
+from schemas.base import ModelSchema, PartialUpdate, ResponseSchema, Schema
+from schemas.fields import INT32_MAX, Integer, Line, List, Nested, Range, Text, Timestamp, length
 from schemas.profiles import Profile
 
 DESCRIPTION_MAX = 2000
@@ -57,27 +46,19 @@ class NewArticleRequest(Schema):
     article = Nested(NewArticle, required=True)
 
 
-class UpdateArticle(Schema):
-    OPENAPI_EXTRA = {"minProperties": 1}
-
+class UpdateArticle(PartialUpdate):
     title = Line(validate=length(TITLE_MAX), metadata={"example": "Did you train your dragon?"})
     description = Text(visible=True, validate=length(DESCRIPTION_MAX))
     body = Text(visible=True, validate=length(BODY_MAX))
     tag_list = _tag_list()
-
-    @ma.pre_load
-    def _not_empty(self, data: Any, **_kwargs: Any) -> Any:
-        if data == {}:  # fields this body does not define count: they are ignored, not absent
-            raise ma.ValidationError("must name at least one field to change", "_schema")
-        return data
 
 
 class UpdateArticleRequest(Schema):
     article = Nested(UpdateArticle, required=True)
 
 
-class _ArticleFields(SQLAlchemySchema[Any]):
-    class Meta:
+class _ArticleFields(ModelSchema):
+    class Meta(ModelSchema.Meta):
         model = ArticleModel
 
     slug = auto_field(required=True, metadata={"example": "how-to-train-your-dragon"})

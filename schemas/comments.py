@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import fields
-from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+from marshmallow_sqlalchemy import auto_field
 
 from db.models import Comment as CommentModel
-from schemas.base import Nested, ResponseSchema, Schema, Text, Timestamp, length
+from schemas.base import ModelSchema, ResponseSchema, Schema
+from schemas.fields import Nested, Text, Timestamp, length
 from schemas.profiles import Profile
 
 COMMENT_MAX = 20_000
@@ -26,8 +25,8 @@ class NewCommentRequest(Schema):
     comment = Nested(NewComment, required=True)
 
 
-class Comment(SQLAlchemySchema[Any]):
-    class Meta:
+class Comment(ModelSchema):
+    class Meta(ModelSchema.Meta):
         model = CommentModel
 
     id = auto_field(required=True, metadata={"example": 1})

@@ -18,6 +18,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
+from schemas.fields import Timestamp, format_timestamp
+
 log = logging.getLogger(__name__)
 
 Dumper = Callable[[Any], Any]
@@ -28,21 +30,12 @@ class Unsupported(Exception):
     """A field the generator does not know; marshmallow dumps that schema."""
 
 
-def format_timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a `Z`; naive values are taken as UTC."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds") + "Z"
-
-
 def _get(obj: Any, name: str) -> Any:
     # Envelopes are dicts, views are objects; `type() is` is far cheaper than an ABC check.
     return obj[name] if type(obj) is dict else getattr(obj, name)
 
 
 def _field_expr(field: ma.fields.Field[Any], source: str, depth: int) -> str:
-    from schemas.base import Timestamp
-
     if isinstance(field, fields.Nested):
         schema = field.schema
         if field.many:
@@ -75,15 +68,13 @@ def _object_expr(schema: ma.Schema, var: str, depth: int) -> str:
 
 def _sample(schema: ma.Schema) -> SimpleNamespace:
     """An object with a value of the right type for every field, nested ones included."""
-    from schemas.base import Timestamp
-
     values: dict[str, Any] = {}
     for number, (name, field) in enumerate(schema.dump_fields.items()):
-        values[field.attribute or name] = _sample_value(field, number, Timestamp)
+        values[field.attribute or name] = _sample_value(field, number)
     return SimpleNamespace(**values)
 
 
-def _sample_value(field: ma.fields.Field[Any], number: int, timestamp: type) -> Any:
+def _sample_value(field: ma.fields.Field[Any], number: int) -> Any:
     if isinstance(field, fields.Nested):
         one = _sample(field.schema)
         return [one, _sample(field.schema)] if field.many else one
@@ -92,7 +83,7 @@ def _sample_value(field: ma.fields.Field[Any], number: int, timestamp: type) -> 
         if isinstance(inner, fields.Nested):
             return [_sample(inner.schema), _sample(inner.schema)]
         return [f"item{number}", f"other{number}"]
-    if isinstance(field, timestamp):
+    if isinstance(field, Timestamp):
         return datetime(2024, 2, 29, 13, 14, 15, 926535 + number, tzinfo=UTC)
     if isinstance(field, fields.Boolean):
         return number % 2 == 0

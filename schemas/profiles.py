@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import fields
-from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+from marshmallow_sqlalchemy import auto_field
 
 from db.models import User
-from schemas.base import ResponseSchema
+from schemas.base import ModelSchema, ResponseSchema
 
 
-class Profile(SQLAlchemySchema[Any]):
-    class Meta:
+class Profile(ModelSchema):
+    class Meta(ModelSchema.Meta):
         model = User
 
     username = auto_field(required=True, metadata={"example": "jake"})

@@ -5,26 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
-from marshmallow_sqlalchemy import SQLAlchemySchema, auto_field
+from marshmallow import fields
+from marshmallow_sqlalchemy import auto_field
 
 from db import usernames
 from db.models import EMAIL_MAX, USERNAME_MAX
 from db.models import User as UserModel
-from schemas.base import (
-    INVALID,
-    WHITESPACE,
-    FullMatch,
-    Line,
-    Messages,
-    Nested,
-    NotBlank,
-    ResponseSchema,
-    Schema,
-    String,
-    Text,
-    length,
-)
+from schemas.base import ModelSchema, PartialUpdate, ResponseSchema, Schema
+from schemas.fields import WHITESPACE, Email, FullMatch, Line, Nested, String, Text, length
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -37,23 +25,6 @@ BIO_MAX = 5000
 USERNAME_PATTERN = FullMatch(
     r"^\w[\w.-]*$", error="may only contain letters, digits, '_', '-' and '.'"
 )
-
-
-class Email(Messages, fields.Email):
-    """Emails are compared case-insensitively, so they are stored lower-cased."""
-
-    default_error_messages = {"invalid": "must be a string"}  # marshmallow's type check
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        for rule in self.validators:
-            if isinstance(rule, validate.Email):
-                rule.error = INVALID
-        self.validators.insert(0, NotBlank())
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        email: str = super()._deserialize(value, attr, data, **kwargs)
-        return email.lower()
 
 
 class Username(Line):
@@ -117,10 +88,8 @@ class NewUserRequest(Schema):
     user = Nested(NewUser, required=True)
 
 
-class UpdateUser(Schema):
+class UpdateUser(PartialUpdate):
     """Any subset of the fields; `""` or `null` bio/image clear them (stored as `null`)."""
-
-    OPENAPI_EXTRA = {"minProperties": 1}
 
     email = _email(False)
     username = _username(False)
@@ -135,20 +104,18 @@ class UpdateUser(Schema):
 
     @ma.pre_load
     def _clear_empty(self, data: Any, **_kwargs: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        if not data:  # fields this body does not define count: they are ignored, not absent
-            raise ma.ValidationError("must name at least one field to change", "_schema")
         # The official frontends send their whole settings form: an empty image clears it.
-        return {**data, "image": None} if data.get("image") == "" else data
+        if isinstance(data, dict) and data.get("image") == "":
+            return {**data, "image": None}
+        return data
 
 
 class UpdateUserRequest(Schema):
     user = Nested(UpdateUser, required=True)
 
 
-class User(SQLAlchemySchema[Any]):
-    class Meta:
+class User(ModelSchema):
+    class Meta(ModelSchema.Meta):
         model = UserModel
 
     email = auto_field(required=True, metadata={"example": "jake@jake.jake"})

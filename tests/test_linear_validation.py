@@ -20,8 +20,8 @@ import pytest
 from marshmallow import fields
 
 from schemas.articles import ArticlesQuery, NewArticleRequest, UpdateArticleRequest
-from schemas.base import CharacterRule
 from schemas.comments import NewCommentRequest
+from schemas.fields import CharacterRule
 from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest
 
 MB = 1024 * 1024
