@@ -17,6 +17,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 from sqlalchemy import delete, exists, select
 
+from api.context import db_session
 from api.errors import error_response
 from api.settings import Settings
 from db.models import RevokedToken, User
@@ -71,8 +72,6 @@ jwt.user_lookup_error_loader(_invalid)
 
 @jwt.user_lookup_loader
 def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
-    from api.extensions import db_session
-
     # Every token we issue has both; one without a jti could never be revoked by a logout, and
     # one without an exp would never lapse. Such a token was forged or issued by someone else.
     if not isinstance(payload.get("jti"), str) or payload.get("exp") is None:
@@ -94,8 +93,6 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
 
 def revoke_current_token() -> None:
     """Blocklist the presented token until its own expiry; purge entries that lapsed."""
-    from api.extensions import db_session
-
     claims = get_jwt()
     now = datetime.now(UTC)
     session = db_session()

@@ -23,6 +23,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 
+from api.context import db_session
+
 log = logging.getLogger(__name__)
 
 Errors = dict[str, list[str]]
@@ -175,8 +177,6 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def _rollback() -> None:
-    from api.extensions import db_session  # the seam imports this module
-
     if "conduit_db" not in current_app.extensions:
         return
     try:

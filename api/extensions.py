@@ -13,9 +13,8 @@ from typing import Any, TypeVar, cast, overload
 import flask_smorest
 import orjson
 from apispec import BasePlugin
-from flask import Response, current_app, g, has_request_context, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from flask_smorest.spec.plugins import FlaskPlugin
-from sqlalchemy.orm import Session
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
@@ -24,7 +23,6 @@ from api import idempotency
 from api.auth import optional_user, require_user
 from api.errors import fail, handle_http_exception
 from db.models import IDEMPOTENCY_KEY_MAX, User
-from db.session import Database
 from schemas.errors import GenericErrorModel
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,31 +140,6 @@ IDEMPOTENCY_REPLAYED = {
 def link(operation_id: str, **parameters: str) -> dict[str, Any]:
     """A link to `operation_id`, its parameters given as runtime expressions."""
     return {"operationId": operation_id, "parameters": parameters}
-
-
-def database() -> Database:
-    return cast(Database, current_app.extensions["conduit_db"])
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def db_session() -> Session:
-    """This request's session: the autocommit reader for safe methods, else the writer."""
-    db = database()
-    if has_request_context() and request.method in SAFE_METHODS:
-        return db.reader()
-    return db.session()
-
-
-def current_user() -> User:
-    """The authenticated user of a view decorated with `auth_required`."""
-    return cast(User, g.user)
-
-
-def viewer() -> User | None:
-    """The viewer of a view decorated with `auth_optional`, if a token was presented."""
-    return cast("User | None", g.get("user"))
 
 
 class Parser(FlaskParser):

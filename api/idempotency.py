@@ -33,10 +33,11 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import orjson
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import context
 from api.errors import fail
 from db import idempotency as keys
 from db.models import IDEMPOTENCY_KEY_MAX, utcnow
@@ -97,14 +98,9 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _database() -> Database:
-    return cast(Database, current_app.extensions["conduit_db"])
-
-
 def _run(key: str, token: TokenPath | None, respond: Callable[[], Response]) -> Response:
-    database = _database()
-    user = g.get("user")
-    user_id: int = user.id if user is not None else 0
+    database = context.database()
+    user_id = context.viewer_id() or 0
     now = utcnow()
     session = database.session()
     keys.purge(session, now - KEPT_FOR)

@@ -7,8 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import delete
 
+from api.context import current_user, db_session, viewer_id
 from api.errors import fail
-from api.extensions import Blueprint, current_user, db_session, link, viewer
+from api.extensions import Blueprint, link
 from db import queries, writes
 from db.models import Article, utcnow
 from schemas.articles import (
@@ -99,10 +100,9 @@ class Articles(MethodView):
         Newest first. Filter by `tag`, `author` and `favorited` (combinable); page with
         `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
         """
-        me = viewer()
         filters = queries.ArticleFilters(args.get("tag"), args.get("author"), args.get("favorited"))
         views, total = queries.articles(
-            db_session(), filters, me.id if me else None, args["limit"], args["offset"]
+            db_session(), filters, viewer_id(), args["limit"], args["offset"]
         )
         return _articles_page(views, total)
 
@@ -167,8 +167,7 @@ class ArticleBySlug(MethodView):
 
         With its body; `favorited` and `following` are computed when a token is given.
         """
-        me = viewer()
-        return article_response(slug, me.id if me else None)
+        return article_response(slug, viewer_id())
 
     @blp.auth_required
     @blp.arguments(

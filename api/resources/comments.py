@@ -7,8 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import delete, select
 
+from api.context import current_user, db_session, viewer_id
 from api.errors import fail
-from api.extensions import Blueprint, current_user, db_session, link, viewer
+from api.extensions import Blueprint, link
 from api.resources.articles import SLUG, article_id_or_404
 from db import queries
 from db.models import Comment, utcnow
@@ -31,9 +32,8 @@ class Comments(MethodView):
 
         Newest first; `following` is computed for the viewer when a token is given.
         """
-        me = viewer()
         article_id = article_id_or_404(slug)
-        return {"comments": queries.comments(db_session(), article_id, me.id if me else None)}
+        return {"comments": queries.comments(db_session(), article_id, viewer_id())}
 
     @blp.auth_required
     @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})

@@ -11,8 +11,9 @@ from marshmallow import fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.context import db_session
 from api.errors import DATABASE_DOWN, fail
-from api.extensions import Blueprint, db_session
+from api.extensions import Blueprint
 from api.ratelimit import exempt
 from db.migrate import alembic_config
 from schemas.base import ResponseSchema

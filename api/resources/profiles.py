@@ -7,8 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
+from api.context import current_user, db_session, viewer_id
 from api.errors import fail
-from api.extensions import Blueprint, current_user, db_session, link, viewer
+from api.extensions import Blueprint, link
 from db import queries, writes
 from db.models import User
 from schemas.profiles import ProfileResponse
@@ -43,8 +44,7 @@ class ProfileByUsername(MethodView):
 
         A user's public profile; `following` is computed for the viewer when a token is given.
         """
-        me = viewer()
-        return _profile_or_404(username, me.id if me else None)
+        return _profile_or_404(username, viewer_id())
 
 
 @blp.route(

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.extensions import Blueprint, db_session
+from api.context import db_session
+from api.extensions import Blueprint
 from db import queries
 from schemas.tags import TagsResponse
 

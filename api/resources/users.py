@@ -9,8 +9,9 @@ from flask.views import MethodView
 from sqlalchemy import or_, select
 
 from api.auth import CHALLENGE, revoke_current_token, token_for
+from api.context import current_user, db_session
 from api.errors import TAKEN, fail, fail_with
-from api.extensions import Blueprint, current_user, db_session, link
+from api.extensions import Blueprint, link
 from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
 from db.models import User

@@ -1,0 +1,46 @@
+"""The request's context: its database session and its user.
+
+The ground floor of `api/`: it imports nothing from `api`, so the seam, auth, errors and
+the resources can all use it without importing one another.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy.orm import Session
+
+from db.models import User
+from db.session import Database
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def database() -> Database:
+    """This app's engine and session factories (made by `create_app`)."""
+    return cast(Database, current_app.extensions["conduit_db"])
+
+
+def db_session() -> Session:
+    """This request's session: the autocommit reader for safe methods, else the writer."""
+    db = database()
+    if has_request_context() and request.method in SAFE_METHODS:
+        return db.reader()
+    return db.session()
+
+
+def current_user() -> User:
+    """The authenticated user of a view decorated with `auth_required`."""
+    return cast(User, g.user)
+
+
+def viewer() -> User | None:
+    """The viewer of a view decorated with `auth_optional`, if a token was presented."""
+    return cast("User | None", g.get("user"))
+
+
+def viewer_id() -> int | None:
+    """The viewer's id, or None for an anonymous request."""
+    me = viewer()
+    return me.id if me is not None else None
