@@ -15,13 +15,12 @@ from flask_jwt_extended import (
 )
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
-from sqlalchemy import delete, exists, select
 
 from api.context import db_session
 from api.errors import error_response
 from api.settings import Settings
-from db.models import RevokedToken, User
-from db.writes import insert_ignore
+from db import queries, writes
+from db.models import User
 
 MISSING = {"token": ["is missing"]}
 # One answer for every malformed, expired, forged, revoked or deleted-user token.
@@ -82,24 +81,18 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
         return None
     if not 0 < user_id <= INT32_MAX:  # a larger id cannot exist, and would overflow the query
         return None
-    # One round trip for both: the user, and whether this token was revoked by a logout.
-    revoked = exists().where(RevokedToken.jti == payload["jti"])
-    row = db_session().execute(select(User, revoked).where(User.id == user_id)).first()
-    if row is None or row[1]:
-        return None
-    user: User = row[0]
-    return user
+    return queries.token_user(db_session(), user_id, payload["jti"])
 
 
 def revoke_current_token() -> None:
     """Blocklist the presented token until its own expiry; purge entries that lapsed."""
     claims = get_jwt()
-    now = datetime.now(UTC)
     session = db_session()
-    session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
-    insert = insert_ignore(session, RevokedToken)
-    session.execute(
-        insert.values(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    writes.revoke_token(
+        session,
+        claims["jti"],
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        now=datetime.now(UTC),
     )
     session.commit()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -11,19 +10,25 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Row,
     Select,
     String,
     bindparam,
     exists,
     false,
     func,
+    or_,
     select,
+    text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from db.errors import DatabaseUnavailable
 from db.models import (
     Article,
     Comment,
+    RevokedToken,
     Tag,
     User,
     article_tags,
@@ -31,6 +36,7 @@ from db.models import (
     follows,
     slug_history,
 )
+from db.usernames import username_key
 
 # Tag names are validated to contain no control characters, so this cannot collide.
 TAG_SEPARATOR = "\x1f"
@@ -75,6 +81,28 @@ class ArticleFilters:
     favorited: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ListShape:
+    """What a list statement filters on, and whether it computes the viewer's flags.
+
+    One statement is built (and memoized) per shape; the values are bound parameters.
+    """
+
+    viewer: bool = False
+    tag: bool = False
+    author: bool = False
+    favorited: bool = False
+    feed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """Which of a username and an email another user already has."""
+
+    username: bool
+    email: bool
+
+
 # Statements are built once per shape (and memoized) with bound parameters: SQLAlchemy then
 # skips both the construction and the cache-key computation on every request.
 VIEWER = bindparam("viewer_id", type_=Integer)
@@ -82,8 +110,16 @@ VIEWER = bindparam("viewer_id", type_=Integer)
 
 def _following(viewer: bool, user_id: Any) -> ColumnElement[bool]:
     if not viewer:
-        return false()
-    return exists().where(follows.c.follower_id == VIEWER, follows.c.followed_id == user_id)
+        return false().label("following")
+    return (
+        exists()
+        .where(follows.c.follower_id == VIEWER, follows.c.followed_id == user_id)
+        .label("following")
+    )
+
+
+def _profile_view(row: Row[Any]) -> ProfileView:
+    return ProfileView(row.username, row.bio, row.image, bool(row.following))
 
 
 @cache
@@ -97,7 +133,63 @@ def profile(session: Session, username: str, viewer_id: int | None) -> ProfileVi
     row = session.execute(
         _profile_statement(viewer_id is not None), {"username": username, "viewer_id": viewer_id}
     ).first()
-    return ProfileView(row[0], row[1], row[2], bool(row[3])) if row else None
+    return _profile_view(row) if row else None
+
+
+_USER_ID = select(User.id).where(User.username == bindparam("username"))
+_USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
+# The token's user, and whether the token was revoked by a logout: one round trip for both.
+_USER_UNLESS_REVOKED = select(
+    User, exists().where(RevokedToken.jti == bindparam("jti")).label("revoked")
+).where(User.id == bindparam("user_id"))
+
+
+def user_id(session: Session, username: str) -> int | None:
+    found: int | None = session.execute(_USER_ID, {"username": username}).scalar()
+    return found
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(_USER_BY_EMAIL, {"email": email}).first()
+
+
+def token_user(session: Session, user_id: int, jti: str) -> User | None:
+    """The user a token names, unless that token was revoked (or the user is gone)."""
+    row = session.execute(_USER_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+    if row is None or row.revoked:
+        return None
+    user: User = row.User
+    return user
+
+
+@cache
+def _taken_statement(by_username: bool, by_email: bool) -> Select[str, str]:
+    clauses = []
+    if by_username:
+        clauses.append(User.username_key == bindparam("username_key"))
+    if by_email:
+        clauses.append(User.email == bindparam("email"))
+    return select(User.username_key, User.email).where(
+        or_(*clauses), User.id != bindparam("except_id")
+    )
+
+
+def taken(session: Session, username: str | None, email: str | None, except_id: int = 0) -> Taken:
+    """Whether another user than `except_id` has the username (or one like it) or the email.
+
+    No statement when neither is asked about.
+    """
+    key = username_key(username) if username is not None else None
+    if key is None and email is None:
+        return Taken(username=False, email=False)
+    rows = session.execute(
+        _taken_statement(key is not None, email is not None),
+        {"username_key": key, "email": email, "except_id": except_id},
+    ).all()
+    return Taken(
+        username=key is not None and any(row.username_key == key for row in rows),
+        email=email is not None and any(row.email == email for row in rows),
+    )
 
 
 @cache
@@ -124,12 +216,12 @@ def _article_select(viewer: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
         Article.slug,
         Article.title,
         Article.description,
-        Article.body if with_body else false(),
-        tag_names,
+        Article.body if with_body else false().label("body"),
+        tag_names.label("tag_names"),
         Article.created_at,
         Article.updated_at,
-        favorited,
-        favorites_count,
+        favorited.label("favorited"),
+        favorites_count.label("favorites_count"),
         User.username,
         User.bio,
         User.image,
@@ -137,26 +229,26 @@ def _article_select(viewer: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
     ).join(User, User.id == Article.author_id)
 
 
-def _article_view(row: Sequence[Any], *, with_body: bool) -> ArticleView:
-    tags = sorted(row[5].split(TAG_SEPARATOR)) if row[5] else []
+def _article_view(row: Row[Any], *, with_body: bool) -> ArticleView:
+    tags = sorted(row.tag_names.split(TAG_SEPARATOR)) if row.tag_names else []
     return ArticleView(
-        id=row[0],
-        slug=row[1],
-        title=row[2],
-        description=row[3],
-        body=row[4] if with_body else None,
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        body=row.body if with_body else None,
         tag_list=tags,
-        created_at=row[6],
-        updated_at=row[7],
-        favorited=bool(row[8]),
-        favorites_count=row[9],
-        author=ProfileView(row[10], row[11], row[12], bool(row[13])),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        favorited=bool(row.favorited),
+        favorites_count=row.favorites_count,
+        author=_profile_view(row),
     )
 
 
 @cache
 def _article_by_slug(viewer: bool) -> Select[*tuple[Any, ...]]:
-    return _article_select(viewer, True).where(Article.slug == bindparam("slug"))
+    return _article_select(viewer, with_body=True).where(Article.slug == bindparam("slug"))
 
 
 def article(session: Session, slug: str, viewer_id: int | None) -> ArticleView | None:
@@ -192,11 +284,14 @@ def current_slug(session: Session, former: str) -> str | None:
     return slug
 
 
-def _conditions(
-    viewer: bool, tag: bool, author: bool, favorited: bool, feed: bool
-) -> list[ColumnElement[bool]]:
+def article_to_change(session: Session, article_id: int) -> Article | None:
+    """The article as a model, to update or delete it."""
+    return session.get(Article, article_id)
+
+
+def _conditions(shape: ListShape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if tag:
+    if shape.tag:
         conditions.append(
             Article.id.in_(
                 select(article_tags.c.article_id)
@@ -204,9 +299,9 @@ def _conditions(
                 .where(Tag.name == bindparam("tag"))
             )
         )
-    if author:
+    if shape.author:
         conditions.append(User.username == bindparam("author"))
-    if favorited:
+    if shape.favorited:
         fan = aliased(User)
         conditions.append(
             Article.id.in_(
@@ -215,29 +310,27 @@ def _conditions(
                 .where(fan.username == bindparam("favorited"))
             )
         )
-    if feed:
+    if shape.feed:
         followed = select(follows.c.followed_id).where(follows.c.follower_id == VIEWER)
         conditions.append(Article.author_id.in_(followed))
     return conditions
 
 
 @cache
-def _page_statement(
-    viewer: bool, tag: bool, author: bool, favorited: bool, feed: bool
-) -> Select[*tuple[Any, ...]]:
+def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
     # The page's ids with the number of all matches (a window count) in a subquery, so the
     # per-article subqueries run for the page's rows only: one statement per page.
     page = (
         select(Article.id, func.count().over().label("total"))
         .join(User, User.id == Article.author_id)
-        .where(*_conditions(viewer, tag, author, favorited, feed))
+        .where(*_conditions(shape))
         .order_by(Article.created_at.desc(), Article.id.desc())
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
     return (
-        _article_select(viewer, False)
+        _article_select(shape.viewer, with_body=False)
         .add_columns(page.c.total)
         .join(page, page.c.id == Article.id)
         .order_by(Article.created_at.desc(), Article.id.desc())
@@ -245,29 +338,25 @@ def _page_statement(
 
 
 @cache
-def _count_statement(
-    viewer: bool, tag: bool, author: bool, favorited: bool, feed: bool
-) -> Select[int]:
+def _count_statement(shape: ListShape) -> Select[int]:
     return (
         select(func.count())
         .select_from(Article)
         .join(User, User.id == Article.author_id)
-        .where(*_conditions(viewer, tag, author, favorited, feed))
+        .where(*_conditions(shape))
     )
 
 
 def _page(
-    session: Session,
-    params: dict[str, Any],
-    shape: tuple[bool, bool, bool, bool, bool],
+    session: Session, params: dict[str, Any], shape: ListShape
 ) -> tuple[list[ArticleView], int]:
-    rows = session.execute(_page_statement(*shape), params).all()
+    rows = session.execute(_page_statement(shape), params).all()
     if rows:
-        total: int = rows[0][-1]
+        total: int = rows[0].total
     elif params["offset"] == 0:
         total = 0
     else:  # past the end: the page is empty, but the count is still wanted
-        total = session.execute(_count_statement(*shape), params).scalar_one()
+        total = session.execute(_count_statement(shape), params).scalar_one()
     return [_article_view(r, with_body=False) for r in rows], total
 
 
@@ -283,12 +372,11 @@ def articles(
         "author": filters.author,
         "favorited": filters.favorited,
     }
-    shape = (
-        viewer_id is not None,
-        filters.tag is not None,
-        filters.author is not None,
-        filters.favorited is not None,
-        False,
+    shape = ListShape(
+        viewer=viewer_id is not None,
+        tag=filters.tag is not None,
+        author=filters.author is not None,
+        favorited=filters.favorited is not None,
     )
     return _page(session, params, shape)
 
@@ -298,7 +386,7 @@ def feed(
 ) -> tuple[list[ArticleView], int]:
     """A page of articles by authors the viewer follows, newest first."""
     params = {"viewer_id": viewer_id, "limit": limit, "offset": offset}
-    return _page(session, params, (True, False, False, False, True))
+    return _page(session, params, ListShape(viewer=True, feed=True))
 
 
 @cache
@@ -320,16 +408,14 @@ def _comment_statement(viewer: bool, by_id: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _comment_view(row: Sequence[Any]) -> CommentView:
-    return CommentView(
-        row[0], row[1], row[2], row[3], ProfileView(row[4], row[5], row[6], bool(row[7]))
-    )
+def _comment_view(row: Row[Any]) -> CommentView:
+    return CommentView(row.id, row.body, row.created_at, row.updated_at, _profile_view(row))
 
 
 def comments(session: Session, article_id: int, viewer_id: int | None) -> list[CommentView]:
     """An article's comments, newest first."""
     rows = session.execute(
-        _comment_statement(viewer_id is not None, False),
+        _comment_statement(viewer_id is not None, by_id=False),
         {"article_id": article_id, "viewer_id": viewer_id},
     ).all()
     return [_comment_view(r) for r in rows]
@@ -337,10 +423,23 @@ def comments(session: Session, article_id: int, viewer_id: int | None) -> list[C
 
 def comment(session: Session, comment_id: int, viewer_id: int | None) -> CommentView | None:
     row = session.execute(
-        _comment_statement(viewer_id is not None, True),
+        _comment_statement(viewer_id is not None, by_id=True),
         {"comment_id": comment_id, "viewer_id": viewer_id},
     ).first()
     return _comment_view(row) if row else None
+
+
+_COMMENT_AUTHOR = select(Comment.author_id).where(
+    Comment.id == bindparam("comment_id"), Comment.article_id == bindparam("article_id")
+)
+
+
+def comment_author_id(session: Session, article_id: int, comment_id: int) -> int | None:
+    """Who wrote the comment, if it is one of this article's."""
+    found: int | None = session.execute(
+        _COMMENT_AUTHOR, {"article_id": article_id, "comment_id": comment_id}
+    ).scalar()
+    return found
 
 
 _TAGS = (
@@ -354,3 +453,15 @@ _TAGS = (
 def tags(session: Session) -> list[str]:
     """Tags in use, most used first, then alphabetically."""
     return list(session.scalars(_TAGS))
+
+
+_SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")
+
+
+def schema_version(session: Session) -> str | None:
+    """The migration the schema is at; DatabaseUnavailable when it cannot be read."""
+    try:
+        version: str | None = session.execute(_SCHEMA_VERSION).scalar()
+    except SQLAlchemyError as error:
+        raise DatabaseUnavailable from error
+    return version

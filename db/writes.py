@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Insert, TableClause, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,7 +18,10 @@ from db.models import (
     SLUG_MAX,
     Article,
     Base,
+    Comment,
+    RevokedToken,
     Tag,
+    User,
     article_tags,
     favorites,
     follows,
@@ -32,6 +37,19 @@ def insert_ignore(session: Session, table: TableClause | type[Base]) -> Insert:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def create_user(session: Session, username: str, email: str, password_hash: str) -> User:
+    user = User(username=username, email=email, password_hash=password_hash)
+    session.add(user)
+    return user
+
+
+def revoke_token(session: Session, jti: str, expires_at: datetime, now: datetime) -> None:
+    """Blocklist a token until its own expiry; purge entries that lapsed."""
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    insert = insert_ignore(session, RevokedToken)
+    session.execute(insert.values(jti=jti, expires_at=expires_at))
 
 
 def follow(session: Session, follower_id: int, followed_id: int) -> None:
@@ -128,3 +146,62 @@ def set_tags(session: Session, article: Article, names: Iterable[str]) -> None:
 
 def touch(article: Article) -> None:
     article.updated_at = utcnow()
+
+
+def create_article(
+    session: Session,
+    author_id: int,
+    title: str,
+    description: str,
+    body: str,
+    tag_names: Iterable[str],
+) -> Article:
+    # One instant for both timestamps: two column defaults can straddle a millisecond,
+    # and a new article must not look edited.
+    now = utcnow()
+    article = Article(
+        title=title,
+        description=description,
+        body=body,
+        author_id=author_id,
+        created_at=now,
+        updated_at=now,
+    )
+    assign_slug(session, article)
+    set_tags(session, article, tag_names)
+    return article
+
+
+def update_article(session: Session, article: Article, changes: Mapping[str, Any]) -> None:
+    """Apply an update's fields (`title`, `description`, `body`, `tag_list`), each optional.
+
+    A new title gives a new slug; `tag_list` replaces the tags.
+    """
+    for field in ("description", "body"):
+        if field in changes:
+            setattr(article, field, changes[field])
+    if "title" in changes and changes["title"] != article.title:
+        article.title = changes["title"]
+        assign_slug(session, article)
+    if "tag_list" in changes:
+        set_tags(session, article, changes["tag_list"])
+    if changes:  # a body of fields it does not define (read-only ones) changes nothing
+        touch(article)
+
+
+def delete_article(session: Session, article_id: int) -> None:
+    # The database cascades to comments, tag links, favorites and slug history.
+    session.execute(delete(Article).where(Article.id == article_id))
+
+
+def add_comment(session: Session, article_id: int, author_id: int, body: str) -> Comment:
+    now = utcnow()  # one instant for both timestamps, as for articles
+    comment = Comment(
+        body=body, article_id=article_id, author_id=author_id, created_at=now, updated_at=now
+    )
+    session.add(comment)
+    return comment
+
+
+def delete_comment(session: Session, comment_id: int) -> None:
+    session.execute(delete(Comment).where(Comment.id == comment_id))

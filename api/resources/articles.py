@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import delete
 
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail
 from api.extensions import Blueprint, link
 from db import queries, writes
-from db.models import Article, utcnow
+from db.models import Article
 from schemas.articles import (
     ArticlesQuery,
     MultipleArticlesResponse,
@@ -75,7 +74,7 @@ def article_id_or_404(slug: str) -> int:
 
 
 def _own_article_or_error(slug: str) -> Article:
-    article = db_session().get(Article, article_id_or_404(slug))
+    article = queries.article_to_change(db_session(), article_id_or_404(slug))
     if article is None:  # deleted between the two reads
         fail(404, "article", "not found")
     if article.author_id != current_user().id:
@@ -122,19 +121,14 @@ class Articles(MethodView):
         data = payload["article"]
         me = current_user()
         session = db_session()
-        # One instant for both timestamps: two column defaults can straddle a millisecond,
-        # and a new article must not look edited.
-        now = utcnow()
-        article = Article(
+        article = writes.create_article(
+            session,
+            author_id=me.id,
             title=data["title"],
             description=data["description"],
             body=data["body"],
-            author_id=me.id,
-            created_at=now,
-            updated_at=now,
+            tag_names=data.get("tag_list", []),
         )
-        writes.assign_slug(session, article)
-        writes.set_tags(session, article, data.get("tag_list", []))
         session.commit()
         return article_response(article.slug, me.id)
 
@@ -182,19 +176,9 @@ class ArticleBySlug(MethodView):
 
         Only the author may. A new title gives a new slug; `tagList`, when sent, replaces the tags.
         """
-        changes = payload["article"]
         session = db_session()
         article = _own_article_or_error(slug)
-        for field in ("description", "body"):
-            if field in changes:
-                setattr(article, field, changes[field])
-        if "title" in changes and changes["title"] != article.title:
-            article.title = changes["title"]
-            writes.assign_slug(session, article)
-        if "tag_list" in changes:
-            writes.set_tags(session, article, changes["tag_list"])
-        if changes:  # a body of fields it does not define (read-only ones) changes nothing
-            writes.touch(article)
+        writes.update_article(session, article, payload["article"])
         session.commit()
         return article_response(article.slug, current_user().id)
 
@@ -208,9 +192,7 @@ class ArticleBySlug(MethodView):
         Only the author may; its comments, tags links and favorites go with it.
         """
         session = db_session()
-        article = _own_article_or_error(slug)
-        # The database cascades to comments, tag links and favorites.
-        session.execute(delete(Article).where(Article.id == article.id))
+        writes.delete_article(session, _own_article_or_error(slug).id)
         session.commit()
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import delete, select
 
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail
 from api.extensions import Blueprint, link
 from api.resources.articles import SLUG, article_id_or_404
-from db import queries
-from db.models import Comment, utcnow
+from db import queries, writes
 from schemas.comments import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
 
 blp = Blueprint("Comments", __name__, description="Comments on articles")
@@ -54,15 +52,9 @@ class Comments(MethodView):
         """
         me = current_user()
         session = db_session()
-        now = utcnow()  # one instant for both timestamps, as for articles
-        comment = Comment(
-            body=payload["comment"]["body"],
-            article_id=article_id_or_404(slug),
-            author_id=me.id,
-            created_at=now,
-            updated_at=now,
+        comment = writes.add_comment(
+            session, article_id_or_404(slug), me.id, payload["comment"]["body"]
         )
-        session.add(comment)
         session.commit()
         return {"comment": queries.comment(session, comment.id, me.id)}
 
@@ -82,13 +74,10 @@ class CommentById(MethodView):
         Only the comment's author may. A comment of another article is a 404.
         """
         session = db_session()
-        article_id = article_id_or_404(slug)
-        author_id = session.scalar(
-            select(Comment.author_id).where(Comment.id == id, Comment.article_id == article_id)
-        )
+        author_id = queries.comment_author_id(session, article_id_or_404(slug), id)
         if author_id is None:
             fail(404, "comment", "not found")
         if author_id != current_user().id:
             fail(403, "comment", "forbidden")
-        session.execute(delete(Comment).where(Comment.id == id))
+        writes.delete_comment(session, id)
         session.commit()

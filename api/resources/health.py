@@ -8,13 +8,13 @@ from typing import Any
 from alembic.script import ScriptDirectory
 from flask.views import MethodView
 from marshmallow import fields
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.context import db_session
 from api.errors import DATABASE_DOWN, fail
 from api.extensions import Blueprint
 from api.ratelimit import exempt
+from db import queries
+from db.errors import DatabaseUnavailable
 from db.migrate import alembic_config
 from schemas.base import ResponseSchema
 
@@ -61,8 +61,8 @@ class Readiness(MethodView):
         The database answers and its schema is at the latest migration.
         """
         try:
-            version = db_session().execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except SQLAlchemyError:
+            version = queries.schema_version(db_session())
+        except DatabaseUnavailable:
             fail(503, "database", DATABASE_DOWN, RETRY)
         if version != _head_revision():
             fail(503, "database", "schema is not at the latest migration", RETRY)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import select
 
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail
 from api.extensions import Blueprint, link
 from db import queries, writes
-from db.models import User
 from schemas.profiles import ProfileResponse
 
 blp = Blueprint("Profile", __name__, description="Profiles and follows")
@@ -27,7 +25,7 @@ def _profile_or_404(username: str, viewer_id: int | None) -> dict[str, Any]:
 
 
 def _user_id_or_404(username: str) -> int:
-    user_id = db_session().scalar(select(User.id).where(User.username == username))
+    user_id = queries.user_id(db_session(), username)
     if user_id is None:
         fail(404, "profile", "not found")
     return user_id

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import or_, select
 
 from api.auth import CHALLENGE, revoke_current_token, token_for
 from api.context import current_user, db_session
@@ -14,8 +13,8 @@ from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, link
 from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
+from db import queries, writes
 from db.models import User
-from db.usernames import username_key
 from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
 
 USERNAME = "$response.body#/user/username"
@@ -50,23 +49,11 @@ def _user_response(user: User) -> dict[str, Any]:
 
 def _ensure_available(username: str | None, email: str | None, except_id: int = 0) -> None:
     """Name every taken field at once; the unique constraints still decide races."""
-    clauses = []
-    key = username_key(username) if username is not None else None
-    if key is not None:
-        clauses.append(User.username_key == key)
-    if email is not None:
-        clauses.append(User.email == email)
-    if not clauses:
-        return
-    taken = (
-        db_session()
-        .execute(select(User.username_key, User.email).where(or_(*clauses), User.id != except_id))
-        .all()
-    )
+    taken = queries.taken(db_session(), username, email, except_id)
     errors = {}
-    if key is not None and any(row.username_key == key for row in taken):
+    if taken.username:
         errors["username"] = [TAKEN]
-    if email is not None and any(row.email == email for row in taken):
+    if taken.email:
         errors["email"] = [TAKEN]
     if errors:
         fail_with(409, errors)
@@ -91,7 +78,7 @@ class Login(MethodView):
         wrong password get the same answer, in comparable time.
         """
         creds = payload["user"]
-        user = db_session().scalars(select(User).where(User.email == creds["email"])).first()
+        user = queries.user_by_email(db_session(), creds["email"])
         if not _passwords().verify(user.password_hash if user else None, creds["password"]):
             fail(401, "credentials", "invalid", CHALLENGE)
         assert user is not None
@@ -120,13 +107,13 @@ class Users(MethodView):
         """
         data = payload["user"]
         _ensure_available(data["username"], data["email"])
-        user = User(
+        session = db_session()
+        user = writes.create_user(
+            session,
             username=data["username"],
             email=data["email"],
             password_hash=_passwords().hash(data["password"]),
         )
-        session = db_session()
-        session.add(user)
         session.commit()
         return _user_response(user)
 
