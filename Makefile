@@ -36,6 +36,10 @@ run: migrate ## Development server on the embedded SQLite default (http://127.0.
 serve: migrate ## Production server: gunicorn on $${HOST:-127.0.0.1}:$${PORT:-8000}, $$WEB_CONCURRENCY workers
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c api/gunicorn_conf.py api.wsgi:app
 
+.PHONY: serve-proxy
+serve-proxy: migrate ## Production topology: nginx on $${HOST:-127.0.0.1}:$${PORT:-8000} in front of gunicorn on a private socket
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m deploy.serve
+
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -9,7 +11,10 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -19,8 +24,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_wsgi_server,
 )
+from prometheus_client.metrics_core import Metric
+from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.registry import Collector
 
+log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 ACCESS_LOG = logging.getLogger("conduit.access")
@@ -66,14 +76,135 @@ def _endpoint_label() -> str:
     return request.url_rule.rule if request.url_rule is not None else "unmatched"
 
 
+# --- metrics of every gunicorn worker, in PROMETHEUS_MULTIPROC_DIR ------------------------------
+#
+# Each worker writes its samples to its own `<type>_<pid>.db` files, which /metrics adds up.
+# When a worker dies, the master folds its counters and histograms into `<type>_archive.db`
+# (prometheus_client's own mark_process_dead only drops live gauges): totals never go back
+# and the directory holds the live workers' files plus one archive per type, however many
+# workers have come and gone. Readers hold a shared lock, the fold an exclusive one, so no
+# read sees a dead worker's samples twice or not at all.
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+ARCHIVE = "archive"
+FOLDED_TYPES = ("counter", "histogram", "summary")
+LOCK_FILE = ".fold.lock"  # not *.db: the collector reads only those
+
+
+def multiproc_dir() -> Path | None:
+    found = os.environ.get(MULTIPROC_DIR)
+    return Path(found) if found else None
+
+
+@contextlib.contextmanager
+def _locked(directory: Path, *, exclusive: bool, wait: float) -> Iterator[None]:
+    """flock on the directory's lock file; after `wait` seconds, go on without it (and say so)."""
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        while True:
+            try:
+                fcntl.flock(fd, mode)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    log.warning(
+                        "metrics lock in %s busy for %ss: going on without it", directory, wait
+                    )
+                    break
+                time.sleep(0.002)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+class WorkersCollector(Collector):
+    """prometheus_client's MultiProcessCollector, reading under the fold lock."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        collector = multiprocess.MultiProcessCollector(None, str(self.directory))  # type: ignore[no-untyped-call]
+        with _locked(self.directory, exclusive=False, wait=5):
+            metrics: list[Metric] = list(collector.collect())  # type: ignore[no-untyped-call]
+        return iter(metrics)
+
+
+def metrics_registry() -> CollectorRegistry | None:
+    """A registry summing every worker, or None outside multiprocess mode (the default one)."""
+    directory = multiproc_dir()
+    if directory is None:
+        return None
+    registry = CollectorRegistry()
+    registry.register(WorkersCollector(directory))
+    return registry
+
+
 def metrics_response() -> Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        payload = generate_latest(registry)
-    else:
-        payload = generate_latest()
-    return Response(payload, mimetype=CONTENT_TYPE_LATEST)
+    registry = metrics_registry()
+    payload = generate_latest() if registry is None else generate_latest(registry)
+    # content_type, not mimetype: Flask would append a second `charset` to a text/ mimetype.
+    return Response(payload, content_type=CONTENT_TYPE_LATEST)
+
+
+def prepare_metrics_dir(directory: Path, *, ours: bool) -> None:
+    """At start-up: a directory we named is created (0700); one we were given is emptied."""
+    if ours:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # a previous run's workers, archives included
+        stale.unlink(missing_ok=True)
+
+
+def fold_dead_worker(pid: int, directory: Path, *, wait: float = 2.0) -> int:
+    """Fold a dead worker's counters and histograms into the archive; drop its other files.
+
+    Returns the number of samples folded.
+    """
+    folded = 0
+    with _locked(directory, exclusive=True, wait=wait):
+        for kind in FOLDED_TYPES:
+            dead = directory / f"{kind}_{pid}.db"
+            if not dead.exists():
+                continue
+            entries = MmapedDict.read_all_values_from_file(str(dead))  # type: ignore[no-untyped-call]
+            values = [(key, value) for key, value, _timestamp, _pos in entries]
+            if values:
+                archive = MmapedDict(str(directory / f"{kind}_{ARCHIVE}.db"))  # type: ignore[no-untyped-call]
+                try:
+                    for key, value in values:
+                        current, _timestamp = archive.read_value(key)  # type: ignore[no-untyped-call]
+                        archive.write_value(key, current + value, 0.0)  # type: ignore[no-untyped-call]
+                finally:
+                    archive.close()  # type: ignore[no-untyped-call]
+            dead.unlink()
+            folded += len(values)
+        multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+        for leftover in directory.glob(f"*_{pid}.db"):  # gauges of the non-live modes
+            leftover.unlink(missing_ok=True)
+    return folded
+
+
+def serve_metrics(bind: str) -> WSGIServer:
+    """/metrics of every worker on `host:port`, from a thread of the calling (master) process."""
+    host, _, port = bind.rpartition(":")
+    registry = metrics_registry()
+    if registry is None:
+        raise RuntimeError(f"{MULTIPROC_DIR} must be set to serve the workers' metrics")
+    server, _thread = start_wsgi_server(int(port), host.strip("[]") or "0.0.0.0", registry)  # noqa: S104
+    return server
+
+
+def metrics_public(app: Flask) -> bool:
+    """METRICS_PUBLIC: serve /metrics on the app's own port (default: not in production)."""
+    value = os.environ.get("METRICS_PUBLIC", "").strip().lower()
+    if value:
+        return value in {"1", "true", "yes", "on"}
+    settings = app.extensions.get("conduit_settings")
+    return getattr(settings, "app_env", "development") != "production"
 
 
 def register(app: Flask, *, access_log: bool = True) -> None:
@@ -110,4 +241,5 @@ def register(app: Flask, *, access_log: bool = True) -> None:
         )
         return response
 
-    app.add_url_rule("/metrics", "metrics", metrics_response)
+    if metrics_public(app):
+        app.add_url_rule("/metrics", "metrics", metrics_response)

@@ -1,0 +1,1 @@
+"""The production topology: nginx in front of gunicorn (`make serve-proxy`)."""
