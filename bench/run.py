@@ -1,6 +1,6 @@
 """`python -m bench.run`: seed Conduit through its API, load it with wrk, compare with ceilings.
 
-Phases: a fresh PostgreSQL database; our gunicorn (tests.live.gunicorn, 2 workers); a dataset
+Phases: a fresh PostgreSQL database; our gunicorn (tests.support.servers, 2 workers); a dataset
 created through the API; two ceiling servers measured on the same machine and data; every
 scenario under wrk (2 threads, 16 connections); worker RSS; the SQL each scenario runs.
 The report goes to stdout and to bench/results/<timestamp>.json.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import socket
 import sys
@@ -30,12 +29,10 @@ from sqlalchemy import make_url
 from bench import report, seed, servers, statements, wrk
 from bench.report import Ceiling
 from bench.wrk import Request, Result
-from tests.live import gunicorn_server, throwaway_database
+from tests.support.database import throwaway_database
+from tests.support.servers import gunicorn_server
 
 RESULTS_DIR = Path(__file__).with_name("results")
-ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 LIST_PATH = "/api/articles?limit=20"
 # Idle CPU below this just before a measurement means another workload shares the machine.
 BUSY_BELOW = 0.8
@@ -163,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="conduit-bench-") as tmp,
-        throwaway_database("conduit_bench", ADMIN_URL) as database_url,
+        throwaway_database("conduit_bench") as database_url,
     ):
         workdir = Path(tmp)
         progress.say(f"database {make_url(database_url).database}")

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.live import ROOT, Server, free_port
+from tests.support.servers import Server, free_port
+from tests.support.settings import ROOT
 
 CEILING_WORKERS = 2
 

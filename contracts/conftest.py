@@ -1,5 +1,15 @@
-"""Contract tests reuse the suite's PostgreSQL fixtures (throwaway databases, CI-strict)."""
+"""Contract tests make their databases on the suite's PostgreSQL server (CI-strict)."""
 
-from tests.conftest import postgres_server
+from __future__ import annotations
 
-__all__ = ["postgres_server"]
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.database import PostgresServer, reachable_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with reachable_postgres() as server:
+        yield server

@@ -16,10 +16,10 @@ import uuid
 from pathlib import Path
 
 from contracts.specs import OUR_SPEC, UPSTREAM_SPEC
-from tests.conftest import TEST_DATABASE_URL, PostgresServer
-from tests.live import gunicorn
+from tests.support.database import throwaway_database
+from tests.support.servers import gunicorn
+from tests.support.settings import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
 CONFIG = ROOT / "contracts" / "schemathesis.toml"
 
@@ -66,24 +66,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261125)
     args = parser.parse_args()
     REPORTS.mkdir(exist_ok=True)
-    server = PostgresServer(os.environ.get("TEST_DATABASE_URL", TEST_DATABASE_URL))
-    url = server.create()
-    try:
-        with gunicorn(url, workers=2, env={"RATE_LIMIT_ENABLED": "false"}) as base_url:
-            status = schemathesis(
-                OUR_SPEC, base_url, REPORTS / "fuzz-ours.xml", args,
-                "--checks", "all", "--exclude-operation-id", "Logout",
+    with (
+        throwaway_database("conduit_fuzz") as url,
+        gunicorn(url, workers=2, env={"RATE_LIMIT_ENABLED": "false"}) as base_url,
+    ):
+        status = schemathesis(
+            OUR_SPEC, base_url, REPORTS / "fuzz-ours.xml", args,
+            "--checks", "all", "--exclude-operation-id", "Logout",
+        )  # fmt: skip
+        if UPSTREAM_SPEC.exists():
+            status |= schemathesis(
+                UPSTREAM_SPEC, base_url, REPORTS / "fuzz-upstream.xml", args,
+                "--checks", "all",
+                "--exclude-checks", "status_code_conformance,positive_data_acceptance",
             )  # fmt: skip
-            if UPSTREAM_SPEC.exists():
-                status |= schemathesis(
-                    UPSTREAM_SPEC, base_url, REPORTS / "fuzz-upstream.xml", args,
-                    "--checks", "all",
-                    "--exclude-checks", "status_code_conformance,positive_data_acceptance",
-                )  # fmt: skip
-            else:
-                print(f"{UPSTREAM_SPEC} absent: upstream pass skipped")
-    finally:
-        server.drop(url)
+        else:
+            print(f"{UPSTREAM_SPEC} absent: upstream pass skipped")
     return status
 
 

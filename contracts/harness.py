@@ -18,7 +18,8 @@ from schemathesis.transport.wsgi import WSGITransport
 
 import contracts.hooks  # noqa: F401 - registers the filter_failure hook
 from api import create_app
-from tests.conftest import PostgresServer, make_settings
+from tests.support.database import PostgresServer
+from tests.support.settings import make_settings
 
 # Users the auth provider registers are named with this prefix.
 AUTH_PREFIX = "st-"
@@ -28,11 +29,10 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def committing_app(server: PostgresServer) -> Iterator[Flask]:
-    url = server.create()
-    app = create_app(make_settings(url))
-    yield app
-    app.extensions["conduit_db"].dispose()
-    server.drop(url)
+    with server.database(migrate=True) as url:
+        app = create_app(make_settings(url))
+        yield app
+        app.extensions["conduit_db"].dispose()
 
 
 class RegisteredUser:

@@ -7,79 +7,30 @@ the run instead of skipping.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from api import create_app
-from api.settings import Settings
 from db.migrate import upgrade
 from db.session import Database
-from tests.live import DEFAULT_ADMIN_URL
+from tests.support import settings
+from tests.support.database import PostgresServer, QueryCounter, reachable_postgres
+from tests.support.settings import make_settings
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
-TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
-
-
-def unavailable(reason: str) -> None:
-    """Skip on a bare machine; under CI a missing service is a failure, never a skip."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this must run)", pytrace=False)
-    pytest.skip(reason)
-
-
-def make_settings(url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "app_env": "test",
-        "database_url": url,
-        "jwt_secret_key": TEST_SECRET,
-        "rate_limit_enabled": False,
-        "access_log": False,
-        **overrides,
-    }
-    return Settings(**values)
-
-
-class PostgresServer:
-    """Creates and drops uniquely named throwaway databases on the test server."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = make_url(admin_url)
-        self.engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-
-    def create(self) -> str:
-        name = f"conduit_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        with self.engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = self.admin_url.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        return url
-
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        with self.engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+# Their old import path, still used by tests/sdk/, tests/test_sdk_packages.py and
+# tests/ops/test_{front_door,shutdown,slow_clients}.py; new code imports tests.support.settings.
+TEST_DATABASE_URL = settings.TEST_DATABASE_URL
+unavailable = settings.unavailable
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer(TEST_DATABASE_URL)
-    try:
-        with server.engine.connect():
-            pass
-    except Exception as exc:
-        server.engine.dispose()
-        unavailable(f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {exc.__class__.__name__}")
-    yield server
-    server.engine.dispose()
+    with reachable_postgres() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +47,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.getfixturevalue("sqlite_url")
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.create()
-    yield url
-    server.drop(url)
+    with server.database(migrate=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -130,36 +80,6 @@ def client(app: Flask, db: Database) -> FlaskClient:
 @pytest.fixture
 def backend(database_url: str) -> str:
     return "postgresql" if database_url.startswith("postgresql") else "sqlite"
-
-
-class QueryCounter:
-    """Counts the data statements (not savepoint bookkeeping) an engine runs."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().split(" ", 1)[0].upper() in {
-            "SELECT",
-            "INSERT",
-            "UPDATE",
-            "DELETE",
-            "WITH",
-        }:
-            self.statements.append(statement)
-
-    def __enter__(self) -> QueryCounter:
-        self.statements.clear()
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
 
 
 @pytest.fixture

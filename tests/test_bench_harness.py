@@ -13,7 +13,8 @@ import pytest
 
 from bench import report, run, seed, wrk
 from bench.wrk import Request, Result
-from tests.conftest import PostgresServer, unavailable
+from tests.support.database import PostgresServer
+from tests.support.settings import unavailable
 
 # wrk 4.1 with bench/wrk.lua against the static ceiling, verbatim.
 WRK_OUTPUT = """\

@@ -19,8 +19,9 @@ from sqlalchemy import text
 
 from api import create_app
 from db.models import Base
-from tests.conftest import PostgresServer, make_settings
 from tests.factories import PASSWORD, Account, create_article, register
+from tests.support.database import PostgresServer
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.postgres_only
 
@@ -33,12 +34,11 @@ Result = tuple[int, Any]
 @pytest.fixture(scope="module")
 def app(postgres_server: PostgresServer) -> Iterator[Flask]:
     """A committed-for-real app on a database of its own (PostgreSQL only, by construction)."""
-    url = postgres_server.create()
-    application = create_app(make_settings(url))
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["conduit_db"].dispose()
-    postgres_server.drop(url)
+    with postgres_server.database(migrate=True) as url:
+        application = create_app(make_settings(url))
+        application.config["TESTING"] = True
+        yield application
+        application.extensions["conduit_db"].dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
-from tests.conftest import make_settings
 from tests.factories import Account, create_article, errors_of, register
+from tests.support.settings import make_settings
 
 JSON_TYPE = "application/json; charset=utf-8"
 NUL = "bad\u0000value"

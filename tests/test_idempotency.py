@@ -21,8 +21,8 @@ from api import idempotency
 from db import idempotency as keys
 from db.models import Article, Comment, IdempotencyKey, User, utcnow
 from db.session import Database
-from tests.conftest import QueryCounter
 from tests.factories import PASSWORD, Account, create_article, errors_of, register
+from tests.support.database import QueryCounter
 
 ARTICLE = {"article": {"title": "Retry me", "description": "d", "body": "b", "tagList": ["x"]}}
 KEY = "Idempotency-Key"

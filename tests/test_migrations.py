@@ -1,7 +1,7 @@
 """Alembic owns the schema: head matches the models, down and up again work, indexes exist.
 
 Each test gets a brand-new database: a temporary SQLite file, or a throwaway PostgreSQL
-database named conduit_test_mig_<uuid> that is dropped afterwards.
+database named conduit_test_mig_<pid>_<id> that is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
 from db.migrate import alembic_config, downgrade, upgrade
 from db.models import Base
-from tests.conftest import PostgresServer
+from tests.support.database import PostgresServer
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -32,14 +32,8 @@ def _new_database(request: pytest.FixtureRequest, directory: Path) -> Iterator[s
         yield f"sqlite:///{directory / f'migrations-{uuid.uuid4().hex}.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = f"conduit_test_mig_{uuid.uuid4().hex}"
-    with server.engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with server.database("conduit_test_mig") as url:
         yield url
-    finally:
-        server.drop(url)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.observability import JsonFormatter
-from tests.conftest import make_settings
 from tests.factories import PASSWORD, errors_of, register
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from api import create_app
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 ORIGIN = "https://conduit.example.com"
 PREFLIGHT = {

@@ -13,8 +13,8 @@ from sqlalchemy import insert, select
 
 from db.models import Article, Comment, User, favorites, follows
 from db.session import Database
-from tests.conftest import QueryCounter
 from tests.factories import Account, create_article, register
+from tests.support.database import QueryCounter
 
 PAGE = 20
 

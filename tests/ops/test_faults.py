@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, text
 
-from tests.ops.conftest import PrivateCluster, Reply, call, gunicorn_server, register
+from tests.support.database import PrivateCluster
+from tests.support.http import Reply, call, register
+from tests.support.ops import gunicorn_server
 
 FAIL_FAST = 5.0  # seconds: a request during an outage must be answered within this
 RECOVERY = 20.0  # seconds: generous bound for the service to serve again after a restart

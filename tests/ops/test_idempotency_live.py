@@ -28,8 +28,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tests.live import Server
-from tests.ops.conftest import PrivateCluster, Reply, call, gunicorn_server, register
+from tests.support.database import PrivateCluster
+from tests.support.http import Reply, call, register
+from tests.support.ops import gunicorn_server
+from tests.support.servers import Server
 
 KEY, REPLAYED = "Idempotency-Key", "idempotency-replayed"
 IN_PROGRESS = {"errors": {KEY: ["is in use by a request still in progress, retry later"]}}

@@ -28,8 +28,10 @@ import jwt
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.live import ROOT, gunicorn
-from tests.ops.conftest import JWT_SECRET, QUIET, Reply, call, register
+from tests.support.http import Reply, call, register
+from tests.support.ops import JWT_SECRET, QUIET
+from tests.support.servers import gunicorn
+from tests.support.settings import ROOT
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 REQUIRED = [{"Token": []}]

@@ -6,7 +6,8 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.ops.conftest import call, gunicorn_server
+from tests.support.http import call
+from tests.support.ops import gunicorn_server
 
 PATTERN = re.compile(
     r'^conduit_http_requests_total\{endpoint="/api/users",method="POST",status="201"\} (\S+)$',

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.live import gunicorn
-from tests.ops.conftest import JWT_SECRET, REDIS_URL, Reply, call
+from tests.support.http import Reply, call
+from tests.support.ops import JWT_SECRET, REDIS_URL
+from tests.support.servers import gunicorn
 
 LIMIT = 5
 EXTRA = 20

@@ -24,9 +24,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import unavailable
-from tests.live import free_port, gunicorn
-from tests.ops.conftest import JWT_SECRET, PASSWORD, REDIS_URL, call, register
+from tests.support.http import PASSWORD, call, register
+from tests.support.ops import JWT_SECRET, REDIS_URL
+from tests.support.servers import free_port, gunicorn
+from tests.support.settings import unavailable
 
 LOGIN_LIMIT = 5
 LIMITED = {"rate_limit": [f"exceeded: at most {LOGIN_LIMIT} per 1 minute"]}
