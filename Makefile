@@ -43,7 +43,7 @@ serve-proxy: migrate ## Production topology: nginx on $${HOST:-127.0.0.1}:$${POR
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP) ## mypy, strict on api/, schemas/, db/ and the SDK journey (tests/sdk)
+typecheck: $(STAMP) ## mypy, strict on core/, api/, schemas/, db/ and the SDK journey (tests/sdk)
 	$(BIN)/mypy
 
 openapi: $(STAMP) ## Write openapi/openapi.json from the code

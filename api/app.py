@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import secrets
+from pathlib import Path
+
 from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -11,8 +17,10 @@ from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
 from api.passwords import Passwords
 from api.resources import BLUEPRINTS
-from api.settings import INSTANCE_DIR, Settings
+from core.settings import INSTANCE_DIR, Settings
 from db.session import Database
+
+log = logging.getLogger(__name__)
 
 API_VERSION = "2.0.0"
 API_DESCRIPTION = (
@@ -34,6 +42,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; the engine is made here so each gunicorn worker owns its pool."""
     settings = settings or Settings()
     observability.configure_logging(settings.log_level)
+    if not settings.jwt_secret_key:  # not in production: Settings refuses a weak key there
+        secret = _development_secret(INSTANCE_DIR)
+        settings = settings.model_copy(update={"jwt_secret_key": secret})
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.json = JSONProvider(app)
@@ -101,3 +112,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     return app
+
+
+def _development_secret(instance_dir: Path) -> str:
+    """A random key kept in instance/: stable across restarts and gunicorn workers."""
+    path = instance_dir / "dev-jwt-secret"
+    instance_dir.mkdir(exist_ok=True)
+    if not path.exists():
+        # Write then hard-link: atomic, so racing workers all end up with one key.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
+    log.warning("JWT_SECRET_KEY is not set: using the development key in %s", path)
+    return path.read_text().strip()

@@ -18,7 +18,7 @@ from jwt.exceptions import PyJWTError
 
 from api.context import db_session
 from api.errors import error_response
-from api.settings import Settings
+from core.settings import Settings
 from db import queries, writes
 from db.models import User
 

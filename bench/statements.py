@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import event
 
 from api import create_app
-from api.settings import Settings
 from bench.wrk import Request
+from core.settings import Settings
 
 
 def _one_line(statement: str) -> str:

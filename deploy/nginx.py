@@ -79,7 +79,7 @@ class AppFacts:
 
 def probe() -> None:
     """Run in a child (`PROBE`): the app's settings, read and validated as the app will."""
-    from api.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     facts = AppFacts(

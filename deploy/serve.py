@@ -10,7 +10,7 @@ it holds, which gunicorn is still there to answer), then gunicorn (which drains 
 A second signal stops both at once.
 
 Read from the environment: HOST, PORT (nginx's address); the app's settings (through
-api.settings, so `.env` counts too: MAX_CONTENT_LENGTH sizes nginx's body limit, PROXY_COUNT
+core.settings, so `.env` counts too: MAX_CONTENT_LENGTH sizes nginx's body limit, PROXY_COUNT
 is at least 1, ACCESS_LOG turns nginx's JSON access log on or off); WEB_CONCURRENCY, GUNICORN_*
 and METRICS_BIND (gunicorn, api/gunicorn_conf.py); NGINX (the binary), NGINX_WORKER_PROCESSES
 (`auto`), NGINX_WORKER_CONNECTIONS (1024), NGINX_CLIENT_TIMEOUT (10 s: a client's headers must

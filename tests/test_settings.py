@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-import api.settings
+import api.app
 from api import create_app
-from api.settings import Settings
+from core.settings import Settings
 
 ENV_VARS = (
     "APP_ENV",
@@ -30,8 +30,18 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     workdir.mkdir()
     monkeypatch.chdir(workdir)  # `.env` is read from the working directory
     instance = tmp_path / "instance"
-    monkeypatch.setattr(api.settings, "INSTANCE_DIR", instance)
+    monkeypatch.setattr(api.app, "INSTANCE_DIR", instance)
     return instance
+
+
+def app_secret(settings: Settings | None = None) -> str:
+    """The JWT key an app built from `settings` (default: from the environment) signs with."""
+    app = create_app(settings or Settings(database_url="sqlite://"))
+    try:
+        secret: str = app.config["JWT_SECRET_KEY"]
+        return secret
+    finally:
+        app.extensions["conduit_db"].dispose()
 
 
 # --- the JWT secret in production --------------------------------------------
@@ -87,14 +97,20 @@ def test_production_secret_from_a_dotenv_file(isolated: Path) -> None:
 # --- the development key -----------------------------------------------------
 
 
+def test_building_settings_writes_no_file(isolated: Path) -> None:
+    settings = Settings()
+    assert settings.app_env == "development"
+    assert settings.jwt_secret_key == ""  # the app makes the development key, not Settings
+    assert not isolated.exists()
+
+
 def test_development_without_secret_uses_a_stable_key_in_instance(isolated: Path) -> None:
-    first = Settings()
-    second = Settings()
-    assert first.app_env == "development"
-    assert first.jwt_secret_key == second.jwt_secret_key
-    assert len(first.jwt_secret_key.encode()) >= 32
+    first = app_secret()
+    second = app_secret()
+    assert first == second
+    assert len(first.encode()) >= 32
     path = isolated / "dev-jwt-secret"
-    assert path.read_text().strip() == first.jwt_secret_key
+    assert path.read_text().strip() == first
     assert path.stat().st_mode & 0o777 == 0o600
     assert list(isolated.iterdir()) == [path]  # no temporary files left behind
 
@@ -104,21 +120,22 @@ def test_development_key_survives_a_restart_and_differs_per_instance(
 ) -> None:
     (isolated).mkdir()
     (isolated / "dev-jwt-secret").write_text("kept-from-an-earlier-run-" + "k" * 20 + "\n")
-    assert Settings().jwt_secret_key == "kept-from-an-earlier-run-" + "k" * 20
+    assert app_secret() == "kept-from-an-earlier-run-" + "k" * 20
 
     other = tmp_path / "other-instance"
-    monkeypatch.setattr(api.settings, "INSTANCE_DIR", other)
-    fresh = Settings().jwt_secret_key
+    monkeypatch.setattr(api.app, "INSTANCE_DIR", other)
+    fresh = app_secret()
     assert fresh != "kept-from-an-earlier-run-" + "k" * 20
     assert (other / "dev-jwt-secret").read_text().strip() == fresh
 
 
 def test_test_env_without_secret_also_gets_the_development_key(isolated: Path) -> None:
-    assert Settings(app_env="test").jwt_secret_key == Settings().jwt_secret_key
+    assert app_secret(Settings(app_env="test", database_url="sqlite://")) == app_secret()
 
 
 def test_an_explicit_development_secret_is_used_as_is(isolated: Path) -> None:
     assert Settings(jwt_secret_key="short").jwt_secret_key == "short"
+    assert app_secret(Settings(jwt_secret_key="short", database_url="sqlite://")) == "short"
     assert not isolated.exists()
 
 

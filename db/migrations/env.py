@@ -6,6 +6,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from core.settings import Settings
 from db.models import Base
 from db.session import make_engine
 
@@ -18,11 +19,7 @@ def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
         "sqlalchemy.url"
     )
-    if url:
-        return url
-    from api.settings import Settings
-
-    return Settings().database_url
+    return url or Settings().database_url
 
 
 def run_migrations_offline() -> None:

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from api.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() == "true"

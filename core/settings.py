@@ -1,18 +1,15 @@
-"""Typed settings, read from the environment and an optional `.env` file."""
+"""Typed settings, read from the environment and an optional `.env` file.
+
+Building them reads; it writes nothing (the development JWT key is made by `create_app`).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -26,6 +23,7 @@ class Settings(BaseSettings):
 
     app_env: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'conduit.db'}"
+    # Outside production, empty means the development key kept in instance/ (see create_app).
     jwt_secret_key: str = ""
     access_token_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -64,13 +62,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secret_strength(self) -> Settings:
-        if self.app_env == "production":
-            if len(self.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
-                raise ValueError(
-                    f"JWT_SECRET_KEY must be set to at least {MIN_SECRET_BYTES} bytes in production"
-                )
-        elif not self.jwt_secret_key:
-            self.jwt_secret_key = _development_secret()
+        if self.app_env == "production" and len(self.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"JWT_SECRET_KEY must be set to at least {MIN_SECRET_BYTES} bytes in production"
+            )
         return self
 
     @property
@@ -83,19 +78,3 @@ class Settings(BaseSettings):
         if self.cors_origins:
             return self.cors_origins
         return [] if self.app_env == "production" else "*"
-
-
-def _development_secret() -> str:
-    """A random key kept in instance/: stable across restarts and gunicorn workers."""
-    path = INSTANCE_DIR / "dev-jwt-secret"
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    if not path.exists():
-        # Write then hard-link: atomic, so racing workers all end up with one key.
-        tmp = path.with_name(f"{path.name}.{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-        tmp.unlink()
-    log.warning("JWT_SECRET_KEY is not set: using the development key in %s", path)
-    return path.read_text().strip()
