@@ -1,4 +1,4 @@
-"""Articles, the feed and favorites."""
+"""Articles and the personal feed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.views import MethodView
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail
 from api.extensions import Blueprint, link
+from api.resources._shared import SLUG, article_id_or_404, article_response
 from db import queries, writes
 from db.models import Article
 from schemas.articles import (
@@ -35,16 +36,7 @@ ARTICLE_LINKS = {
 }
 
 blp = Blueprint("Articles", __name__, description="Articles and the personal feed")
-favorites_blp = Blueprint("Favorites", __name__, description="Favorite articles")
 
-SLUG = [
-    {
-        "in": "path",
-        "name": "slug",
-        "description": "Slug of the article",
-        "example": "how-to-train-your-dragon",
-    }
-]
 NEW_ARTICLE_EXAMPLE = {
     "article": {
         "title": "How to train your dragon",
@@ -53,24 +45,6 @@ NEW_ARTICLE_EXAMPLE = {
         "tagList": ["reactjs", "angularjs", "dragons"],
     }
 }
-
-
-def article_response(slug: str, viewer_id: int | None) -> dict[str, Any]:
-    """The article by its slug, or by a slug it had before a rename (then with its new slug)."""
-    session = db_session()
-    view = queries.article(session, slug, viewer_id)
-    if view is None and (renamed := queries.current_slug(session, slug)) is not None:
-        view = queries.article(session, renamed, viewer_id)
-    if view is None:
-        fail(404, "article", "not found")
-    return {"article": view}
-
-
-def article_id_or_404(slug: str) -> int:
-    article_id = queries.article_id(db_session(), slug)
-    if article_id is None:
-        fail(404, "article", "not found")
-    return article_id
 
 
 def _own_article_or_error(slug: str) -> Article:
@@ -194,34 +168,3 @@ class ArticleBySlug(MethodView):
         session = db_session()
         writes.delete_article(session, _own_article_or_error(slug).id)
         session.commit()
-
-
-@favorites_blp.route("/articles/<slug:slug>/favorite", parameters=SLUG)
-class Favorite(MethodView):
-    @favorites_blp.auth_required
-    @favorites_blp.response(200, SingleArticleResponse)
-    @favorites_blp.errors(404)
-    @favorites_blp.doc(operationId="CreateArticleFavorite")
-    def post(self, slug: str) -> dict[str, Any]:
-        """Favorite an article
-
-        Idempotent: favoriting twice counts once.
-        """
-        me = current_user()
-        writes.favorite(db_session(), me.id, article_id_or_404(slug))
-        db_session().commit()
-        return article_response(slug, me.id)
-
-    @favorites_blp.auth_required
-    @favorites_blp.response(200, SingleArticleResponse)
-    @favorites_blp.errors(404)
-    @favorites_blp.doc(operationId="DeleteArticleFavorite")
-    def delete(self, slug: str) -> dict[str, Any]:
-        """Unfavorite an article
-
-        Idempotent: unfavoriting an article you have not favorited is not an error.
-        """
-        me = current_user()
-        writes.unfavorite(db_session(), me.id, article_id_or_404(slug))
-        db_session().commit()
-        return article_response(slug, me.id)

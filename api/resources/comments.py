@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail
 from api.extensions import Blueprint, link
-from api.resources.articles import SLUG, article_id_or_404
+from api.resources._shared import SLUG, article_id_or_404
 from db import queries, writes
 from schemas.comments import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
 

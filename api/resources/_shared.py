@@ -1,0 +1,40 @@
+"""What the article, comment and favorite resources share: the slug parameter and lookups by it.
+
+Resource modules import this, never one another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.context import db_session
+from api.errors import fail
+from db import queries
+
+SLUG = [
+    {
+        "in": "path",
+        "name": "slug",
+        "description": "Slug of the article",
+        "example": "how-to-train-your-dragon",
+    }
+]
+
+
+def article_response(slug: str, viewer_id: int | None) -> dict[str, Any]:
+    """The article by its slug, or by a slug it had before a rename (then with its new slug)."""
+    session = db_session()
+    view = queries.article(session, slug, viewer_id)
+    if view is None and (renamed := queries.current_slug(session, slug)) is not None:
+        view = queries.article(session, renamed, viewer_id)
+    if view is None:
+        fail(404, "article", "not found")
+    return {"article": view}
+
+
+def article_id_or_404(slug: str) -> int:
+    """The id of the article a slug names now or named before a rename; else 404."""
+    article_id = queries.article_id(db_session(), slug)
+    if article_id is None:
+        fail(404, "article", "not found")
+    return article_id
