@@ -24,6 +24,7 @@ from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 
 from api.context import db_session
+from db.errors import Kind, violation
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,13 @@ TAKEN = "has already been taken"
 CONFLICT = "conflicts with a concurrent change, try again"
 DATABASE_DOWN = "is unavailable, try again"
 
-# Unique constraints, named by db.models.NAMING_CONVENTION (SQLite names table.column instead),
-# and what a client is told: a taken name is a 409 keyed by the field.
+# Unique constraints, by their names (db.models.NAMING_CONVENTION; db.errors tells them on
+# either backend), and what a client is told: a taken name is a 409 keyed by the field.
 UNIQUE_VIOLATIONS = {
-    "uq_users_username_key": ("users.username_key", "username", TAKEN),
-    "uq_users_username": ("users.username", "username", TAKEN),
-    "uq_users_email": ("users.email", "email", TAKEN),
-    "uq_articles_slug": ("articles.slug", "article", CONFLICT),
+    "uq_users_username_key": ("username", TAKEN),
+    "uq_users_username": ("username", TAKEN),
+    "uq_users_email": ("email", TAKEN),
+    "uq_articles_slug": ("article", CONFLICT),
 }
 
 DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
@@ -134,14 +135,11 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def integrity_error_key(error: IntegrityError) -> tuple[str, str] | None:
-    """Which unique constraint a violation broke, by its name (PostgreSQL) or column (SQLite)."""
-    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-    text = str(error.orig)
-    for name, (column, key, message) in UNIQUE_VIOLATIONS.items():
-        sqlite_says = constraint is None and f"UNIQUE constraint failed: {column}" in text
-        if constraint == name or sqlite_says:
-            return key, message
-    return None
+    """The error key and message for a unique constraint a client can be told about."""
+    found = violation(error)
+    if found.kind is not Kind.UNIQUE or found.constraint is None:
+        return None
+    return UNIQUE_VIOLATIONS.get(found.constraint)
 
 
 def handle_integrity_error(error: IntegrityError) -> Response:

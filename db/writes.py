@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.errors import is_unique_violation
 from db.models import (
     SLUG_MAX,
     Article,
@@ -30,6 +31,7 @@ from db.models import (
 )
 
 SLUG_ATTEMPTS = 5
+SLUG_UNIQUE = "uq_articles_slug"
 
 
 def insert_ignore(session: Session, table: TableClause | type[Base]) -> Insert:
@@ -119,8 +121,8 @@ def assign_slug(session: Session, article: Article) -> None:
                 session.add(article)
                 session.flush()
             break
-        except IntegrityError as exc:
-            if "slug" not in str(exc.orig):
+        except IntegrityError as error:
+            if not is_unique_violation(error, SLUG_UNIQUE):  # another article took the slug
                 raise
     else:
         raise RuntimeError("could not allocate a slug")  # pragma: no cover
