@@ -40,8 +40,9 @@ serve: migrate ## Production server: gunicorn on $${HOST:-127.0.0.1}:$${PORT:-80
 serve-proxy: migrate ## Production topology: nginx on $${HOST:-127.0.0.1}:$${PORT:-8000} in front of gunicorn on a private socket
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m deploy.serve
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff: lint rules, then formatting (`ruff format .` fixes what this finds)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP) ## mypy, strict on core/, api/, schemas/, db/ and the SDK journey (tests/sdk)
 	$(BIN)/mypy
