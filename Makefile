@@ -44,7 +44,7 @@ lint: $(STAMP) ## ruff: lint rules, then formatting (`ruff format .` fixes what 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP) ## mypy, strict on core/, api/, schemas/, db/ and the SDK journey (tests/sdk)
+typecheck: $(STAMP) ## mypy, strict on the app, tests, contracts, bench, deploy and openapi (pyproject.toml)
 	$(BIN)/mypy
 
 openapi: $(STAMP) ## Write openapi/openapi.json from the code

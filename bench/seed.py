@@ -171,7 +171,7 @@ def seed(base_url: str, size: Size, progress: Callable[[str], None], rng_seed: i
         api.call("PUT", "/api/user", {"user": profiles[i]}, token=token)
         return {"username": name, "email": user["email"], "token": token}
 
-    data.users = _run([lambda i=i: register(i) for i in users])
+    data.users = _run([functools.partial(register, i) for i in users])
     progress(f"{size.users} users (registered, profiles set)")
 
     def create(author: int, article: dict[str, Any]) -> str:
@@ -180,7 +180,7 @@ def seed(base_url: str, size: Size, progress: Callable[[str], None], rng_seed: i
         slug: str = response["article"]["slug"]
         return slug
 
-    data.slugs = _run([lambda a=a: create(*a) for a in articles])
+    data.slugs = _run([functools.partial(create, *a) for a in articles])
     data.tags = sorted({t for _, article in articles for t in article["tagList"]})
     progress(f"{size.articles} articles with 1-4 tags from {size.tags}")
 
@@ -198,9 +198,9 @@ def seed(base_url: str, size: Size, progress: Callable[[str], None], rng_seed: i
         token = data.users[user]["token"]
         api.call("POST", f"/api/articles/{slug}/comments", payload, token=token, expect=201)
 
-    tasks: list[Callable[[], None]] = [lambda p=p: follow(*p) for p in follow_pairs]
-    tasks += [lambda p=p: favorite(*p) for p in favorite_pairs]
-    tasks += [lambda c=c: comment(*c) for c in comments]
+    tasks: list[Callable[[], None]] = [functools.partial(follow, *p) for p in follow_pairs]
+    tasks += [functools.partial(favorite, *p) for p in favorite_pairs]
+    tasks += [functools.partial(comment, *c) for c in comments]
     rng.shuffle(tasks)
     _run(tasks)
     data.followers = sorted({data.users[f]["token"] for f, _ in follow_pairs})

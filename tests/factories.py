@@ -32,7 +32,7 @@ def register(client: FlaskClient, username: str | None = None, **extra: Any) -> 
         "/api/users", json={"user": {"username": username, "email": email, "password": PASSWORD}}
     )
     assert response.status_code == 201, response.json
-    user = response.json["user"]
+    user = body_of(response)["user"]
     return Account(username=user["username"], email=user["email"], token=user["token"])
 
 
@@ -46,7 +46,7 @@ def create_article(client: FlaskClient, author: Account, **fields: Any) -> dict[
     }
     response = client.post("/api/articles", json={"article": article}, headers=author.headers)
     assert response.status_code == 201, response.json
-    created: dict[str, Any] = response.json["article"]
+    created: dict[str, Any] = body_of(response)["article"]
     return created
 
 
@@ -57,8 +57,15 @@ def add_comment(
         f"/api/articles/{slug}/comments", json={"comment": {"body": body}}, headers=author.headers
     )
     assert response.status_code == 201, response.json
-    comment: dict[str, Any] = response.json["comment"]
+    comment: dict[str, Any] = body_of(response)["comment"]
     return comment
+
+
+def body_of(response: Any) -> dict[str, Any]:
+    """The JSON object a response carries, asserting that it is one (`.json` may be None)."""
+    body = response.json
+    assert isinstance(body, dict), (response.status_code, response.get_data(as_text=True)[:500])
+    return body
 
 
 def errors_of(response: Any) -> dict[str, list[str]]:

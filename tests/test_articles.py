@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 
 from db.models import Article, User
 from db.session import Database
-from tests.factories import Account, create_article, errors_of, register
+from tests.factories import Account, body_of, create_article, errors_of, register
 
 ARTICLE_KEYS = {
     "slug",
@@ -43,10 +43,10 @@ def post_article(client: FlaskClient, account: Account, **fields: Any) -> Any:
     return client.post("/api/articles", json={"article": article}, headers=account.headers)
 
 
-def listing(client: FlaskClient, query: str = "", account: Account | None = None) -> Any:
+def listing(client: FlaskClient, query: str = "", account: Account | None = None) -> dict[str, Any]:
     response = client.get(f"/api/articles{query}", headers=account.headers if account else {})
     assert response.status_code == 200, response.json
-    return response.json
+    return body_of(response)
 
 
 def slugs(page: dict[str, Any]) -> list[str]:
@@ -82,7 +82,7 @@ def test_create_article(client: FlaskClient) -> None:
     )
     assert response.status_code == 201, response.json
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    article = response.json["article"]
+    article = body_of(response)["article"]
     assert set(article) == ARTICLE_KEYS
     assert article["slug"] == "how-to-train-your-dragon"
     assert article["title"] == "How to train your dragon"
@@ -98,16 +98,16 @@ def test_create_article(client: FlaskClient) -> None:
     # and it can be read back
     fetched = client.get(f"/api/articles/{article['slug']}")
     assert fetched.status_code == 200
-    assert fetched.json["article"] == article
+    assert body_of(fetched)["article"] == article
 
 
 def test_create_article_without_tags_has_empty_tag_list(client: FlaskClient) -> None:
     jake = register(client)
     response = post_article(client, jake)
     assert response.status_code == 201
-    assert response.json["article"]["tagList"] == []
+    assert body_of(response)["article"]["tagList"] == []
     response = post_article(client, jake, title="Other", tagList=[])
-    assert response.json["article"]["tagList"] == []
+    assert body_of(response)["article"]["tagList"] == []
 
 
 def test_tag_list_deduplicated_and_sorted(client: FlaskClient) -> None:
@@ -115,30 +115,30 @@ def test_tag_list_deduplicated_and_sorted(client: FlaskClient) -> None:
     response = post_article(client, jake, tagList=["zeta", "alpha", "zeta", "Mid", " alpha "])
     assert response.status_code == 201
     # tags are trimmed, de-duplicated and sorted (code point order: upper case first)
-    assert response.json["article"]["tagList"] == ["Mid", "alpha", "zeta"]
-    fetched = client.get(f"/api/articles/{response.json['article']['slug']}")
-    assert fetched.json["article"]["tagList"] == ["Mid", "alpha", "zeta"]
+    assert body_of(response)["article"]["tagList"] == ["Mid", "alpha", "zeta"]
+    fetched = client.get(f"/api/articles/{body_of(response)['article']['slug']}")
+    assert body_of(fetched)["article"]["tagList"] == ["Mid", "alpha", "zeta"]
     assert listing(client)["articles"][0]["tagList"] == ["Mid", "alpha", "zeta"]
 
 
 def test_slug_numeric_suffix_when_taken(client: FlaskClient) -> None:
     jake, anna = register(client), register(client)
-    assert post_article(client, jake, title="Title").json["article"]["slug"] == "title"
-    assert post_article(client, anna, title="title").json["article"]["slug"] == "title-2"
-    assert post_article(client, jake, title="TITLE!").json["article"]["slug"] == "title-3"
+    assert body_of(post_article(client, jake, title="Title"))["article"]["slug"] == "title"
+    assert body_of(post_article(client, anna, title="title"))["article"]["slug"] == "title-2"
+    assert body_of(post_article(client, jake, title="TITLE!"))["article"]["slug"] == "title-3"
     # each slug names its own article
-    assert client.get("/api/articles/title-2").json["article"]["author"]["username"] == (
+    assert body_of(client.get("/api/articles/title-2"))["article"]["author"]["username"] == (
         anna.username
     )
-    assert client.get("/api/articles/title").json["article"]["title"] == "Title"
+    assert body_of(client.get("/api/articles/title"))["article"]["title"] == "Title"
 
 
 def test_slug_without_suffix_when_only_a_suffixed_one_exists(client: FlaskClient) -> None:
     jake = register(client)
-    assert post_article(client, jake, title="Hello 2").json["article"]["slug"] == "hello-2"
+    assert body_of(post_article(client, jake, title="Hello 2"))["article"]["slug"] == "hello-2"
     # "hello" itself is free, so it gets no suffix
-    assert post_article(client, jake, title="Hello").json["article"]["slug"] == "hello"
-    assert post_article(client, jake, title="Hello").json["article"]["slug"] == "hello-3"
+    assert body_of(post_article(client, jake, title="Hello"))["article"]["slug"] == "hello"
+    assert body_of(post_article(client, jake, title="Hello"))["article"]["slug"] == "hello-3"
 
 
 @pytest.mark.parametrize(
@@ -158,15 +158,15 @@ def test_slug_from_unicode_and_punctuation_titles(
     jake = register(client)
     response = post_article(client, jake, title=title)
     assert response.status_code == 201, response.json
-    assert response.json["article"]["slug"] == slug
-    assert response.json["article"]["title"] == title.strip()
-    assert client.get(f"/api/articles/{slug}").json["article"]["title"] == title.strip()
+    assert body_of(response)["article"]["slug"] == slug
+    assert body_of(response)["article"]["title"] == title.strip()
+    assert body_of(client.get(f"/api/articles/{slug}"))["article"]["title"] == title.strip()
 
 
 def test_punctuation_only_titles_get_distinct_slugs(client: FlaskClient) -> None:
     jake = register(client)
-    first = post_article(client, jake, title="???").json["article"]["slug"]
-    second = post_article(client, jake, title="...").json["article"]["slug"]
+    first = body_of(post_article(client, jake, title="???"))["article"]["slug"]
+    second = body_of(post_article(client, jake, title="..."))["article"]["slug"]
     assert (first, second) == ("article", "article-2")
 
 
@@ -205,7 +205,7 @@ def test_create_ignores_read_only_fields(client: FlaskClient, db: Database) -> N
         title = f"Read only {n}"
         response = post_article(client, jake, title=title, **extra)
         assert response.status_code == 201, (extra, response.json)
-        assert_computed_on_create(response.json["article"], title, jake)
+        assert_computed_on_create(body_of(response)["article"], title, jake)
     assert article_count(db) == len(READ_ONLY_FIELDS)
     # no article was filed under the author it named, nor under the slug it chose
     assert listing(client, "?author=someone-else") == {"articles": [], "articlesCount": 0}
@@ -225,11 +225,11 @@ def test_create_with_every_read_only_field_at_once(client: FlaskClient, db: Data
     }
     response = client.post("/api/articles", headers=jake.headers, json={"article": article})
     assert response.status_code == 201, response.json
-    created = response.json["article"]
+    created = body_of(response)["article"]
     assert_computed_on_create(created, "Editor draft", jake)
     assert (created["title"], created["description"], created["body"]) == ("Editor draft", "d", "b")
     assert created["tagList"] == ["draft"]
-    assert client.get("/api/articles/editor-draft").json["article"] == created
+    assert body_of(client.get("/api/articles/editor-draft"))["article"] == created
     assert article_count(db) == 1
 
 
@@ -241,7 +241,7 @@ def test_create_ignores_unknown_top_level_field(client: FlaskClient, db: Databas
         "/api/articles", headers=jake.headers, json={"article": article, "author": "x"}
     )
     assert response.status_code == 201, response.json
-    assert_computed_on_create(response.json["article"], "Top level", jake)
+    assert_computed_on_create(body_of(response)["article"], "Top level", jake)
     assert article_count(db) == 1
 
 
@@ -341,7 +341,7 @@ def test_limits_are_inclusive(client: FlaskClient) -> None:
         tagList=[f"t{i:02d}" + "x" * 61 for i in range(20)],
     )
     assert response.status_code == 201, response.json
-    assert len(response.json["article"]["tagList"]) == 20
+    assert len(body_of(response)["article"]["tagList"]) == 20
 
 
 # --- GetArticle ------------------------------------------------------------------------------
@@ -356,22 +356,22 @@ def test_get_unknown_article_is_404(client: FlaskClient) -> None:
 def test_get_article_favorited_and_following_for_viewer(client: FlaskClient) -> None:
     author, reader = register(client), register(client)
     slug = create_article(client, author)["slug"]
-    anonymous = client.get(f"/api/articles/{slug}").json["article"]
+    anonymous = body_of(client.get(f"/api/articles/{slug}"))["article"]
     assert anonymous["favorited"] is False and anonymous["author"]["following"] is False
 
     client.post(f"/api/profiles/{author.username}/follow", headers=reader.headers)
     client.post(f"/api/articles/{slug}/favorite", headers=reader.headers)
 
-    seen = client.get(f"/api/articles/{slug}", headers=reader.headers).json["article"]
+    seen = body_of(client.get(f"/api/articles/{slug}", headers=reader.headers))["article"]
     assert seen["favorited"] is True
     assert seen["favoritesCount"] == 1
     assert seen["author"]["following"] is True
     # anonymously: counts are public, the viewer flags are not
-    anonymous = client.get(f"/api/articles/{slug}").json["article"]
+    anonymous = body_of(client.get(f"/api/articles/{slug}"))["article"]
     assert anonymous["favorited"] is False and anonymous["author"]["following"] is False
     assert anonymous["favoritesCount"] == 1
     # the author's own view: not favorited by them, not following themselves
-    own = client.get(f"/api/articles/{slug}", headers=author.headers).json["article"]
+    own = body_of(client.get(f"/api/articles/{slug}", headers=author.headers))["article"]
     assert own["favorited"] is False and own["author"]["following"] is False
 
 
@@ -380,14 +380,14 @@ def test_get_article_with_bad_token_is_served_anonymously(client: FlaskClient) -
     slug = create_article(client, author)["slug"]
     client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
     client.post(f"/api/articles/{slug}/favorite", headers=fan.headers)
-    anonymous = client.get(f"/api/articles/{slug}").json
+    anonymous = body_of(client.get(f"/api/articles/{slug}"))
     for headers in ({"Authorization": "Token nope"}, forged(fan)):
         response = client.get(f"/api/articles/{slug}", headers=headers)
         assert response.status_code == 200, response.json
         # the fan's favorite and follow are not shown: the token was not taken
         assert response.json == anonymous
-        assert response.json["article"]["favorited"] is False
-        assert response.json["article"]["author"]["following"] is False
+        assert body_of(response)["article"]["favorited"] is False
+        assert body_of(response)["article"]["author"]["following"] is False
         assert response.headers["WWW-Authenticate"] == INVALID_CHALLENGE
 
 
@@ -403,13 +403,13 @@ def test_update_article_fields(client: FlaskClient) -> None:
         json={"article": {"description": "New description", "body": "New body"}},
     )
     assert response.status_code == 200, response.json
-    article = response.json["article"]
+    article = body_of(response)["article"]
     assert article["slug"] == "stay" and article["title"] == "Stay"
     assert (article["description"], article["body"]) == ("New description", "New body")
     assert article["tagList"] == ["old"]  # not sent, not changed
     assert article["createdAt"] == created["createdAt"]
     assert article["updatedAt"] >= created["updatedAt"]
-    assert client.get("/api/articles/stay").json["article"] == article
+    assert body_of(client.get("/api/articles/stay"))["article"] == article
 
 
 def test_update_title_changes_slug(client: FlaskClient) -> None:
@@ -421,25 +421,25 @@ def test_update_title_changes_slug(client: FlaskClient) -> None:
         json={"article": {"title": "Did you train your dragon?"}},
     )
     assert response.status_code == 200
-    assert response.json["article"]["slug"] == "did-you-train-your-dragon"
-    assert response.json["article"]["title"] == "Did you train your dragon?"
+    assert body_of(response)["article"]["slug"] == "did-you-train-your-dragon"
+    assert body_of(response)["article"]["title"] == "Did you train your dragon?"
     assert client.get("/api/articles/did-you-train-your-dragon").status_code == 200
     # old links keep working: the old slug answers with the article under its new slug
     old = client.get("/api/articles/how-to-train-your-dragon")
     assert old.status_code == 200
-    assert old.json["article"]["slug"] == "did-you-train-your-dragon"
+    assert body_of(old)["article"]["slug"] == "did-you-train-your-dragon"
     comment = client.post(
         "/api/articles/how-to-train-your-dragon/comments",
         headers=jake.headers,
         json={"comment": {"body": "via the old link"}},
     )
     assert comment.status_code == 201, comment.json
-    assert comment.json["comment"]["body"] == "via the old link"
+    assert body_of(comment)["comment"]["body"] == "via the old link"
     # a new article may take the old slug; it then names the new article
     assert create_article(client, jake, title="How to train your dragon")["slug"] == (
         "how-to-train-your-dragon"
     )
-    fresh = client.get("/api/articles/how-to-train-your-dragon").json["article"]
+    fresh = body_of(client.get("/api/articles/how-to-train-your-dragon"))["article"]
     assert fresh["title"] == "How to train your dragon"
     # renaming back to a former title takes the slug back out of the history
     client.put(
@@ -448,7 +448,7 @@ def test_update_title_changes_slug(client: FlaskClient) -> None:
         json={"article": {"title": "Did you train your dragon again?"}},
     )
     again = client.get("/api/articles/did-you-train-your-dragon")
-    assert again.json["article"]["slug"] == "did-you-train-your-dragon-again"
+    assert body_of(again)["article"]["slug"] == "did-you-train-your-dragon-again"
 
 
 def test_update_title_to_a_taken_slug_gets_a_suffix(client: FlaskClient) -> None:
@@ -458,8 +458,8 @@ def test_update_title_to_a_taken_slug_gets_a_suffix(client: FlaskClient) -> None
     response = client.put(
         "/api/articles/mine", headers=jake.headers, json={"article": {"title": "Taken"}}
     )
-    assert response.json["article"]["slug"] == "taken-2"
-    assert client.get("/api/articles/taken").json["article"]["title"] == "Taken"
+    assert body_of(response)["article"]["slug"] == "taken-2"
+    assert body_of(client.get("/api/articles/taken"))["article"]["title"] == "Taken"
 
 
 def test_update_title_with_the_same_slug_keeps_it(client: FlaskClient) -> None:
@@ -469,8 +469,8 @@ def test_update_title_with_the_same_slug_keeps_it(client: FlaskClient) -> None:
         "/api/articles/same-words", headers=jake.headers, json={"article": {"title": "SAME words!"}}
     )
     assert response.status_code == 200
-    assert response.json["article"]["slug"] == "same-words"
-    assert response.json["article"]["title"] == "SAME words!"
+    assert body_of(response)["article"]["slug"] == "same-words"
+    assert body_of(response)["article"]["title"] == "SAME words!"
 
 
 def test_update_tag_list_replaces_tags(client: FlaskClient) -> None:
@@ -481,13 +481,13 @@ def test_update_tag_list_replaces_tags(client: FlaskClient) -> None:
         headers=jake.headers,
         json={"article": {"tagList": ["c", "a", "c"]}},
     )
-    assert response.json["article"]["tagList"] == ["a", "c"]
-    assert client.get("/api/tags").json["tags"] == ["a", "c"]
+    assert body_of(response)["article"]["tagList"] == ["a", "c"]
+    assert body_of(client.get("/api/tags"))["tags"] == ["a", "c"]
     cleared = client.put(
         f"/api/articles/{slug}", headers=jake.headers, json={"article": {"tagList": []}}
     )
-    assert cleared.json["article"]["tagList"] == []
-    assert client.get("/api/tags").json["tags"] == []
+    assert body_of(cleared)["article"]["tagList"] == []
+    assert body_of(client.get("/api/tags"))["tags"] == []
 
 
 UPDATE_INVALID: list[tuple[Any, dict[str, list[str]]]] = [
@@ -527,15 +527,15 @@ def test_update_validation_changes_nothing(client: FlaskClient) -> None:
         response = client.put("/api/articles/keep-me", headers=jake.headers, json=envelope)
         assert response.status_code == 422, (envelope, response.json)
         assert errors_of(response) == expected, envelope
-    assert client.get("/api/articles/keep-me").json["article"] == before
-    assert client.get("/api/tags").json["tags"] == ["kept"]
+    assert body_of(client.get("/api/articles/keep-me"))["article"] == before
+    assert body_of(client.get("/api/tags"))["tags"] == ["kept"]
 
 
 def test_update_with_only_read_only_fields_changes_nothing(client: FlaskClient) -> None:
     jake, other = register(client), register(client)
     create_article(client, jake, title="Keep me", tagList=["kept"])
     client.post("/api/articles/keep-me/favorite", headers=other.headers)
-    before = client.get("/api/articles/keep-me").json["article"]
+    before = body_of(client.get("/api/articles/keep-me"))["article"]
     for changes in [
         *READ_ONLY_FIELDS,
         {"author": {"username": other.username}},
@@ -546,8 +546,8 @@ def test_update_with_only_read_only_fields_changes_nothing(client: FlaskClient) 
         )
         assert response.status_code == 200, (changes, response.json)
         # not even updatedAt moves: nothing was changed
-        assert response.json["article"] == before, changes
-    assert client.get("/api/articles/keep-me").json["article"] == before
+        assert body_of(response)["article"] == before, changes
+    assert body_of(client.get("/api/articles/keep-me"))["article"] == before
     assert client.get("/api/articles/chosen-slug").status_code == 404
 
 
@@ -564,7 +564,8 @@ def test_update_with_the_whole_article_as_the_angular_editor_sends_it(
     register(client, "mallory")
     created = create_article(client, jake, title="Editor original", tagList=["old"])
     client.post(f"/api/articles/{created['slug']}/favorite", headers=fan.headers)
-    loaded = client.get(f"/api/articles/{created['slug']}", headers=jake.headers).json["article"]
+    reply = client.get(f"/api/articles/{created['slug']}", headers=jake.headers)
+    loaded = body_of(reply)["article"]
     assert (loaded["favorited"], loaded["favoritesCount"]) == (False, 1)
 
     # The form's edits, and read-only fields that disagree with the server: all of those lose.
@@ -583,7 +584,7 @@ def test_update_with_the_whole_article_as_the_angular_editor_sends_it(
     )
     response = client.put(f"/api/articles/{created['slug']}", headers=jake.headers, json=body)
     assert response.status_code == 200, response.json
-    article = response.json["article"]
+    article = body_of(response)["article"]
     assert set(article) == ARTICLE_KEYS
     assert article["slug"] == "editor-renamed"  # from the new title, not the body's slug
     assert article["title"] == "Editor renamed"
@@ -595,7 +596,7 @@ def test_update_with_the_whole_article_as_the_angular_editor_sends_it(
     assert article["createdAt"] == created["createdAt"]
     assert article["updatedAt"] >= created["updatedAt"]
     assert not article["updatedAt"].startswith("2000-")
-    assert client.get("/api/articles/editor-renamed", headers=jake.headers).json["article"] == (
+    assert body_of(client.get("/api/articles/editor-renamed", headers=jake.headers))["article"] == (
         article
     )
     assert client.get("/api/articles/chosen-by-client").status_code == 404
@@ -608,7 +609,7 @@ def test_update_with_the_whole_article_as_the_angular_editor_sends_it(
         json=angular_editor_body(article),
     )
     assert again.status_code == 200, again.json
-    assert {k: v for k, v in again.json["article"].items() if k != "updatedAt"} == {
+    assert {k: v for k, v in body_of(again)["article"].items() if k != "updatedAt"} == {
         k: v for k, v in article.items() if k != "updatedAt"
     }
 
@@ -629,7 +630,7 @@ def test_update_and_delete_someone_elses_article_is_403(client: FlaskClient) -> 
         response = method("/api/articles/not-yours", headers=intruder.headers, json=body)
         assert response.status_code == 403, response.json
         assert errors_of(response) == {"article": ["forbidden"]}
-    assert client.get("/api/articles/not-yours").json["article"] == before
+    assert body_of(client.get("/api/articles/not-yours"))["article"] == before
 
 
 # --- DeleteArticle ---------------------------------------------------------------------------
@@ -646,7 +647,7 @@ def test_delete_article(client: FlaskClient, db: Database) -> None:
     assert client.get(f"/api/articles/{slug}").status_code == 404
     assert listing(client) == {"articles": [], "articlesCount": 0}
     assert listing(client, f"?favorited={fan.username}")["articlesCount"] == 0
-    assert client.get("/api/tags").json["tags"] == []
+    assert body_of(client.get("/api/tags"))["tags"] == []
     assert article_count(db) == 0
     again = client.delete(f"/api/articles/{slug}", headers=jake.headers)
     assert again.status_code == 404
@@ -801,7 +802,7 @@ def many_articles(db: Database, author: Account, count: int) -> list[str]:
     session = db.session()
     author_id = session.scalar(select(User.id).where(User.username == author.username))
     start = datetime(2021, 1, 1, tzinfo=UTC)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "slug": f"bulk-{n:03d}",
             "title": f"Bulk {n:03d}",
@@ -888,7 +889,7 @@ def test_list_with_bad_token_is_served_anonymously(client: FlaskClient) -> None:
         response = client.get("/api/articles", headers=headers)
         assert response.status_code == 200, response.json
         assert response.json == anonymous
-        item = response.json["articles"][0]
+        item = body_of(response)["articles"][0]
         assert item["favorited"] is False and item["author"]["following"] is False
         assert item["favoritesCount"] == 1
         assert response.headers["WWW-Authenticate"] == INVALID_CHALLENGE
@@ -933,7 +934,7 @@ def test_feed_only_followed_authors(client: FlaskClient) -> None:
         client.post(f"/api/profiles/{author.username}/follow", headers=reader.headers)
     client.post(f"/api/articles/{a1}/favorite", headers=reader.headers)
 
-    feed = client.get("/api/articles/feed", headers=reader.headers).json
+    feed = body_of(client.get("/api/articles/feed", headers=reader.headers))
     assert slugs(feed) == [j2, a1, j1]
     assert feed["articlesCount"] == 3
     for item in feed["articles"]:
@@ -941,13 +942,13 @@ def test_feed_only_followed_authors(client: FlaskClient) -> None:
         assert item["author"]["following"] is True
         assert item["favorited"] is (item["slug"] == a1)
 
-    paged = client.get("/api/articles/feed?limit=1&offset=1", headers=reader.headers).json
+    paged = body_of(client.get("/api/articles/feed?limit=1&offset=1", headers=reader.headers))
     assert paged == {"articles": [feed["articles"][1]], "articlesCount": 3}
-    beyond = client.get("/api/articles/feed?offset=3", headers=reader.headers).json
+    beyond = body_of(client.get("/api/articles/feed?offset=3", headers=reader.headers))
     assert beyond == {"articles": [], "articlesCount": 3}
 
     client.delete(f"/api/profiles/{anna.username}/follow", headers=reader.headers)
-    feed = client.get("/api/articles/feed", headers=reader.headers).json
+    feed = body_of(client.get("/api/articles/feed", headers=reader.headers))
     assert slugs(feed) == [j2, j1]
     assert feed["articlesCount"] == 2
 
@@ -967,8 +968,8 @@ def test_feed_limit_and_offset_are_served_clamped(client: FlaskClient, db: Datab
     for limit in ("101", "1000", HUGE):
         response = client.get(f"/api/articles/feed?limit={limit}", headers=reader.headers)
         assert response.status_code == 200, (limit, response.json)
-        assert slugs(response.json) == newest_first[:100], limit
-        assert response.json["articlesCount"] == 102
+        assert slugs(body_of(response)) == newest_first[:100], limit
+        assert body_of(response)["articlesCount"] == 102
     for offset in ("2147483648", HUGE):
         response = client.get(f"/api/articles/feed?offset={offset}", headers=reader.headers)
         assert response.status_code == 200, (offset, response.json)

@@ -23,7 +23,7 @@ from sqlalchemy import delete
 
 from db.models import User
 from db.session import Database
-from tests.factories import Account, add_comment, create_article, errors_of, register
+from tests.factories import Account, add_comment, body_of, create_article, errors_of, register
 
 INVALID = {"errors": {"token": ["is invalid"]}}
 MISSING = {"errors": {"token": ["is missing"]}}
@@ -159,7 +159,7 @@ def test_valid_token_works_on_required_and_optional(
     _assert_recognised(client, paths, account.headers)
     me = client.get(REQUIRED, headers=account.headers)
     assert me.status_code == 200
-    assert me.json["user"]["username"] == account.username
+    assert body_of(me)["user"]["username"] == account.username
 
 
 def test_token_from_login_is_usable(
@@ -169,9 +169,9 @@ def test_token_from_login_is_usable(
         "/api/users/login", json={"user": {"email": account.email, "password": account.password}}
     )
     assert login.status_code == 200
-    headers = {"Authorization": f"Token {login.json['user']['token']}"}
+    headers = {"Authorization": f"Token {body_of(login)['user']['token']}"}
     _assert_recognised(client, paths, headers)
-    assert client.get(REQUIRED, headers=headers).json["user"]["email"] == account.email
+    assert body_of(client.get(REQUIRED, headers=headers))["user"]["email"] == account.email
 
 
 def test_forged_token_with_the_app_key_is_accepted(
@@ -180,7 +180,7 @@ def test_forged_token_with_the_app_key_is_accepted(
     """The control for the tests below: only the one thing each of them changes is wrong."""
     headers = {"Authorization": f"Token {forge()}"}
     _assert_recognised(client, paths, headers)
-    assert client.get(REQUIRED, headers=headers).json["user"]["username"] == account.username
+    assert body_of(client.get(REQUIRED, headers=headers))["user"]["username"] == account.username
 
 
 # --- malformed headers -------------------------------------------------------
@@ -298,9 +298,12 @@ def test_token_of_a_deleted_user(
 def test_logged_out_token_is_revoked(
     client: FlaskClient, account: Account, paths: list[str]
 ) -> None:
-    other_session = client.post(
-        "/api/users/login", json={"user": {"email": account.email, "password": account.password}}
-    ).json["user"]["token"]
+    other_session = body_of(
+        client.post(
+            "/api/users/login",
+            json={"user": {"email": account.email, "password": account.password}},
+        )
+    )["user"]["token"]
     logout = client.post("/api/users/logout", headers=account.headers)
     assert logout.status_code == 204
     assert logout.get_data() == b""
@@ -333,9 +336,12 @@ def test_rejections_are_indistinguishable(
 ) -> None:
     """Headers as well as bodies: nothing tells an attacker which check failed."""
     past = int(time.time()) - 120
-    revoked = client.post(
-        "/api/users/login", json={"user": {"email": account.email, "password": account.password}}
-    ).json["user"]["token"]
+    revoked = body_of(
+        client.post(
+            "/api/users/login",
+            json={"user": {"email": account.email, "password": account.password}},
+        )
+    )["user"]["token"]
     logout = client.post("/api/users/logout", headers={"Authorization": f"Token {revoked}"})
     assert logout.status_code == 204
     tokens = [

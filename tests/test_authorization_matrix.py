@@ -24,7 +24,7 @@ from sqlalchemy import select
 from api.auth import token_for
 from db.models import Base, User
 from db.session import Database
-from tests.factories import Account, add_comment, create_article, errors_of
+from tests.factories import Account, add_comment, body_of, create_article, errors_of
 
 MISSING = {"token": ["is missing"]}
 INVALID = {"token": ["is invalid"]}
@@ -89,15 +89,15 @@ def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def article_as(client: FlaskClient, w: World, account: Account) -> dict[str, Any]:
-    article: dict[str, Any] = client.get(f"/api/articles/{w.slug}", headers=account.headers).json[
-        "article"
-    ]
+    article: dict[str, Any] = body_of(
+        client.get(f"/api/articles/{w.slug}", headers=account.headers)
+    )["article"]
     return article
 
 
 def following(client: FlaskClient, w: World, account: Account) -> bool:
     response = client.get(f"/api/profiles/{w.celeb.username}", headers=account.headers)
-    return bool(response.json["profile"]["following"])
+    return bool(body_of(response)["profile"]["following"])
 
 
 # Postconditions of a successful call, given the caller's name ("owner" or "other").
@@ -106,7 +106,7 @@ Setup = Callable[[FlaskClient, World], None]
 
 
 def _created(client: FlaskClient, w: World, caller: str) -> None:
-    article = client.get("/api/articles/matrix-article").json["article"]
+    article = body_of(client.get("/api/articles/matrix-article"))["article"]
     assert article["author"]["username"] == w.account(caller).username
 
 
@@ -119,7 +119,7 @@ def _deleted(client: FlaskClient, w: World, caller: str) -> None:
 
 
 def _commented(client: FlaskClient, w: World, caller: str) -> None:
-    comments = client.get(f"/api/articles/{w.slug}/comments").json["comments"]
+    comments = body_of(client.get(f"/api/articles/{w.slug}/comments"))["comments"]
     assert [(c["body"], c["author"]["username"]) for c in comments] == [
         ("matrix comment", w.account(caller).username),
         ("owner's comment", w.owner.username),
@@ -127,7 +127,7 @@ def _commented(client: FlaskClient, w: World, caller: str) -> None:
 
 
 def _comment_deleted(client: FlaskClient, w: World, caller: str) -> None:
-    assert client.get(f"/api/articles/{w.slug}/comments").json["comments"] == []
+    assert body_of(client.get(f"/api/articles/{w.slug}/comments"))["comments"] == []
 
 
 def _favorited(client: FlaskClient, w: World, caller: str) -> None:
@@ -163,9 +163,9 @@ def _unfollowed(client: FlaskClient, w: World, caller: str) -> None:
 
 
 def _user_updated(client: FlaskClient, w: World, caller: str) -> None:
-    me = client.get("/api/user", headers=w.account(caller).headers).json["user"]
+    me = body_of(client.get("/api/user", headers=w.account(caller).headers))["user"]
     assert me["bio"] == "changed by the matrix"
-    them = client.get("/api/user", headers=w.not_caller(caller).headers).json["user"]
+    them = body_of(client.get("/api/user", headers=w.not_caller(caller).headers))["user"]
     assert them["bio"] is None
 
 
@@ -347,7 +347,7 @@ def _viewer_flags(response: Any) -> list[bool]:
     return [flag for a in items for flag in (a["favorited"], a["author"]["following"])]
 
 
-OPTIONAL_AUTH_READS = {
+OPTIONAL_AUTH_READS: dict[str, Callable[[World], str]] = {
     "GetArticles": lambda w: "/api/articles",
     "GetArticle": lambda w: f"/api/articles/{w.slug}",
     "GetArticleComments": lambda w: f"/api/articles/{w.slug}/comments",

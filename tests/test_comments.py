@@ -10,17 +10,19 @@ from sqlalchemy import func, select
 
 from db.models import Comment
 from db.session import Database
-from tests.factories import add_comment, create_article, errors_of, register
+from tests.factories import add_comment, body_of, create_article, errors_of, register
 
 
 def comment_count(db: Database) -> int:
     return db.session().scalar(select(func.count()).select_from(Comment)) or 0
 
 
-def comments_of(client: FlaskClient, slug: str, headers: dict[str, str] | None = None) -> list:
+def comments_of(
+    client: FlaskClient, slug: str, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     response = client.get(f"/api/articles/{slug}/comments", headers=headers or {})
     assert response.status_code == 200, response.json
-    comments: list = response.json["comments"]
+    comments: list[dict[str, Any]] = body_of(response)["comments"]
     return comments
 
 
@@ -34,8 +36,8 @@ def test_create_comment(client: FlaskClient) -> None:
     )
     assert response.status_code == 201, response.json
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert set(response.json) == {"comment"}
-    comment = response.json["comment"]
+    assert set(body_of(response)) == {"comment"}
+    comment = body_of(response)["comment"]
     assert set(comment) == {"id", "body", "createdAt", "updatedAt", "author"}
     assert isinstance(comment["id"], int)
     assert comment["body"] == "His name was my name too."
@@ -68,15 +70,15 @@ def test_create_comment_shows_the_commenters_profile(client: FlaskClient) -> Non
         json={"comment": {"body": "thanks"}},
     )
     assert response.status_code == 201, response.json
-    assert response.json["comment"]["body"] == "thanks"
-    assert response.json["comment"]["author"] == {
+    assert body_of(response)["comment"]["body"] == "thanks"
+    assert body_of(response)["comment"]["author"] == {
         "username": author.username,
         "bio": "I write",
         "image": "https://img.example/a.png",
         "following": False,
     }
     seen = comments_of(client, slug, reader.headers)[0]
-    assert seen["id"] == response.json["comment"]["id"]
+    assert seen["id"] == body_of(response)["comment"]["id"]
     assert seen["author"]["following"] is True
 
 
@@ -95,7 +97,7 @@ def test_create_comment_ignores_read_only_fields(client: FlaskClient, db: Databa
         f"/api/articles/{slug}/comments", headers=reader.headers, json={"comment": forged}
     )
     assert response.status_code == 201, response.json
-    comment = response.json["comment"]
+    comment = body_of(response)["comment"]
     assert comment["id"] != earlier["id"]
     assert comment["body"] == "mine"
     assert comment["author"]["username"] == reader.username
@@ -198,7 +200,7 @@ def test_list_comments_with_bad_token_is_served_anonymously(client: FlaskClient)
         response = client.get(f"/api/articles/{slug}/comments", headers=headers)
         assert response.status_code == 200, response.json
         assert response.json == {"comments": comments_of(client, slug)}
-        assert response.json["comments"][0]["author"]["following"] is False
+        assert body_of(response)["comments"][0]["author"]["following"] is False
         assert response.headers["WWW-Authenticate"] == (
             'Token realm="conduit", error="invalid_token"'
         )

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from api import create_app
 from db.models import Base
-from tests.factories import PASSWORD, Account, create_article, register
+from tests.factories import PASSWORD, Account, body_of, create_article, register
 from tests.support.database import PostgresServer
 from tests.support.settings import make_settings
 
@@ -115,7 +115,7 @@ def test_same_username_registrations_race(app: Flask, client: FlaskClient) -> No
     # the row is the winner's: their email, and their token works
     assert scalar(app, "SELECT email FROM users WHERE username = 'racer'") == winner["email"]
     me = client.get("/api/user", headers={"Authorization": f"Token {winner['token']}"})
-    assert me.status_code == 200 and me.json["user"]["email"] == winner["email"]
+    assert me.status_code == 200 and body_of(me)["user"]["email"] == winner["email"]
 
 
 def test_same_email_registrations_race(app: Flask, client: FlaskClient) -> None:
@@ -129,7 +129,7 @@ def test_same_email_registrations_race(app: Flask, client: FlaskClient) -> None:
     assert scalar(app, "SELECT count(*) FROM users") == 1
     assert scalar(app, "SELECT username FROM users") == winner["username"]
     me = client.get("/api/user", headers={"Authorization": f"Token {winner['token']}"})
-    assert me.status_code == 200 and me.json["user"]["username"] == winner["username"]
+    assert me.status_code == 200 and body_of(me)["user"]["username"] == winner["username"]
 
 
 def _favorite(slug: str, account: Account) -> Callable[[FlaskClient], Any]:
@@ -148,7 +148,7 @@ def test_many_users_favorite_one_article_in_parallel(app: Flask, client: FlaskCl
     for _, body in results:
         assert body["article"]["favorited"] is True
         assert 1 <= body["article"]["favoritesCount"] <= THREADS
-    assert client.get(f"/api/articles/{slug}").json["article"]["favoritesCount"] == THREADS
+    assert body_of(client.get(f"/api/articles/{slug}"))["article"]["favoritesCount"] == THREADS
     assert scalar(app, "SELECT count(*) FROM favorites") == THREADS
 
 
@@ -159,7 +159,7 @@ def test_one_user_favorites_one_article_in_parallel(app: Flask, client: FlaskCli
     results = race(app, [_favorite(slug, fan) for _ in range(THREADS)])
     assert statuses(results) == {200: THREADS}, results
     assert all(body["article"]["favoritesCount"] == 1 for _, body in results), results
-    assert client.get(f"/api/articles/{slug}").json["article"]["favoritesCount"] == 1
+    assert body_of(client.get(f"/api/articles/{slug}"))["article"]["favoritesCount"] == 1
     assert scalar(app, "SELECT count(*) FROM favorites") == 1
 
 
@@ -199,9 +199,9 @@ def test_first_use_of_a_new_tag_in_parallel(app: Flask, client: FlaskClient) -> 
         assert body["article"]["tagList"] == sorted(["brand-new", f"own-{i}"])
     assert scalar(app, "SELECT count(*) FROM tags WHERE name = 'brand-new'") == 1
     assert scalar(app, "SELECT count(*) FROM tags") == THREADS + 1
-    listed = client.get("/api/articles", query_string={"tag": "brand-new"}).json
+    listed = body_of(client.get("/api/articles", query_string={"tag": "brand-new"}))
     assert listed["articlesCount"] == THREADS
-    assert client.get("/api/tags").json["tags"][0] == "brand-new"
+    assert body_of(client.get("/api/tags"))["tags"][0] == "brand-new"
 
 
 def test_case_and_look_alike_registrations_race(app: Flask, client: FlaskClient) -> None:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
-from tests.factories import Account, create_article, errors_of, register
+from tests.factories import Account, body_of, create_article, errors_of, register
 from tests.support.settings import make_settings
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -92,7 +92,7 @@ def test_body_over_max_content_length_is_413(client: FlaskClient, app: Flask) ->
     article = {"article": {"title": "t", "description": "d", "body": filler}}
     response = client.post("/api/articles", json=article, headers=account.headers)
     assert _error(response, 413) == too_large
-    assert client.get(f"/api/articles?author={account.username}").json["articlesCount"] == 0
+    assert body_of(client.get(f"/api/articles?author={account.username}"))["articlesCount"] == 0
 
 
 def test_body_just_under_the_limit_is_parsed(client: FlaskClient, app: Flask) -> None:
@@ -235,7 +235,7 @@ def test_nul_in_article_fields_is_422(client: FlaskClient, author: Account, fiel
         "/api/articles", json={"article": _with_nul(ARTICLE, field)}, headers=author.headers
     )
     assert _error(response, 422) == {field: CONTROL}
-    assert client.get(f"/api/articles?author={author.username}").json["articlesCount"] == 0
+    assert body_of(client.get(f"/api/articles?author={author.username}"))["articlesCount"] == 0
 
 
 @pytest.mark.parametrize("field", sorted(ARTICLE))
@@ -257,7 +257,7 @@ def test_nul_in_comment_body_is_422(client: FlaskClient, author: Account, slug: 
         f"/api/articles/{slug}/comments", json={"comment": {"body": NUL}}, headers=author.headers
     )
     assert _error(response, 422) == {"body": CONTROL}
-    assert client.get(f"/api/articles/{slug}/comments").json["comments"] == []
+    assert body_of(client.get(f"/api/articles/{slug}/comments"))["comments"] == []
 
 
 @pytest.mark.parametrize("param", ["tag", "author", "favorited"])
@@ -323,7 +323,7 @@ def test_oversized_paging_is_clamped_not_refused(client: FlaskClient, author: Ac
     for limit in ("101", str(2**63), "99999999999999999999999999"):
         page = client.get("/api/articles", query_string={"limit": limit})
         assert page.status_code == 200, (limit, page.json)
-        assert (len(page.json["articles"]), page.json["articlesCount"]) == (100, 101), limit
+        assert (len(body_of(page)["articles"]), body_of(page)["articlesCount"]) == (100, 101), limit
     for offset in (str(2**31 - 1), str(2**31), "99999999999999999999999999"):
         page = client.get("/api/articles", query_string={"offset": offset})
         assert page.status_code == 200, (offset, page.json)
@@ -362,14 +362,14 @@ UNICODE = {
 
 def test_unicode_article_round_trips(client: FlaskClient, author: Account) -> None:
     created = create_article(client, author, **UNICODE)
-    fetched = client.get(f"/api/articles/{created['slug']}").json["article"]
+    fetched = body_of(client.get(f"/api/articles/{created['slug']}"))["article"]
     for article in (created, fetched):
         assert article["title"] == UNICODE["title"]
         assert article["description"] == UNICODE["description"]
         assert article["body"] == UNICODE["body"]
         assert sorted(article["tagList"]) == sorted(UNICODE["tagList"])
     assert created["slug"].isascii() and created["slug"]
-    listed = client.get("/api/articles", query_string={"tag": "🐉"}).json
+    listed = body_of(client.get("/api/articles", query_string={"tag": "🐉"}))
     assert [a["title"] for a in listed["articles"]] == [UNICODE["title"]]
 
 
@@ -390,11 +390,11 @@ def test_unicode_comment_and_bio_round_trip(
         f"/api/articles/{slug}/comments", json={"comment": {"body": text}}, headers=author.headers
     )
     assert response.status_code == 201
-    assert response.json["comment"]["body"] == text
-    assert client.get(f"/api/articles/{slug}/comments").json["comments"][0]["body"] == text
+    assert body_of(response)["comment"]["body"] == text
+    assert body_of(client.get(f"/api/articles/{slug}/comments"))["comments"][0]["body"] == text
     updated = client.put("/api/user", json={"user": {"bio": text}}, headers=author.headers)
-    assert updated.json["user"]["bio"] == text
-    assert client.get(f"/api/profiles/{author.username}").json["profile"]["bio"] == text
+    assert body_of(updated)["user"]["bio"] == text
+    assert body_of(client.get(f"/api/profiles/{author.username}"))["profile"]["bio"] == text
 
 
 def test_unicode_is_sent_as_utf8(client: FlaskClient, author: Account) -> None:
@@ -445,7 +445,8 @@ def fresh_app(tmp_path: Path) -> Iterator[Flask]:
         raise Boom(SECRET_DETAIL)
 
     def explode_key() -> Any:
-        return {}["missing"]
+        empty: dict[str, str] = {}
+        return empty["missing"]
 
     application.add_url_rule("/api/boom", "boom", explode, methods=["GET", "POST"])
     application.add_url_rule("/api/boom-key", "boom_key", explode_key)

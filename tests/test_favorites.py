@@ -9,20 +9,20 @@ from sqlalchemy import func, select
 
 from db.models import favorites
 from db.session import Database
-from tests.factories import Account, create_article, errors_of, register
+from tests.factories import Account, body_of, create_article, errors_of, register
 
 
 def favorite(client: FlaskClient, account: Account, slug: str) -> dict[str, Any]:
     response = client.post(f"/api/articles/{slug}/favorite", headers=account.headers)
     assert response.status_code == 200, response.json
-    article: dict[str, Any] = response.json["article"]
+    article: dict[str, Any] = body_of(response)["article"]
     return article
 
 
 def unfavorite(client: FlaskClient, account: Account, slug: str) -> dict[str, Any]:
     response = client.delete(f"/api/articles/{slug}/favorite", headers=account.headers)
     assert response.status_code == 200, response.json
-    article: dict[str, Any] = response.json["article"]
+    article: dict[str, Any] = body_of(response)["article"]
     return article
 
 
@@ -63,16 +63,16 @@ def test_favorites_count_exact_across_users(client: FlaskClient) -> None:
     favorite(client, fans[0], other)
     favorite(client, author, slug)  # authors may favorite their own article
 
-    assert client.get(f"/api/articles/{slug}").json["article"]["favoritesCount"] == 5
-    assert client.get(f"/api/articles/{other}").json["article"]["favoritesCount"] == 1
+    assert body_of(client.get(f"/api/articles/{slug}"))["article"]["favoritesCount"] == 5
+    assert body_of(client.get(f"/api/articles/{other}"))["article"]["favoritesCount"] == 1
 
     after = unfavorite(client, fans[1], slug)
     assert after["favorited"] is False
     assert after["favoritesCount"] == 4
     # another fan still sees their own favorite
-    seen = client.get(f"/api/articles/{slug}", headers=fans[2].headers).json["article"]
+    seen = body_of(client.get(f"/api/articles/{slug}", headers=fans[2].headers))["article"]
     assert seen["favorited"] is True and seen["favoritesCount"] == 4
-    listed = {a["slug"]: a for a in client.get("/api/articles").json["articles"]}
+    listed = {a["slug"]: a for a in body_of(client.get("/api/articles"))["articles"]}
     assert (listed[slug]["favoritesCount"], listed[other]["favoritesCount"]) == (4, 1)
 
 
@@ -115,7 +115,7 @@ def test_favorites_go_with_the_article(client: FlaskClient, db: Database) -> Non
     favorite(client, fan, slug)
     client.delete(f"/api/articles/{slug}", headers=author.headers)
     assert favorite_rows(db) == 0
-    assert client.get(f"/api/articles?favorited={fan.username}").json["articlesCount"] == 0
+    assert body_of(client.get(f"/api/articles?favorited={fan.username}"))["articlesCount"] == 0
     # the slug reborn does not inherit the old favorites
     reborn = create_article(client, author, title="Loved")
     assert reborn["slug"] == slug

@@ -21,7 +21,7 @@ from api import idempotency
 from db import idempotency as keys
 from db.models import Article, Comment, IdempotencyKey, User, utcnow
 from db.session import Database
-from tests.factories import PASSWORD, Account, create_article, errors_of, register
+from tests.factories import PASSWORD, Account, body_of, create_article, errors_of, register
 from tests.support.database import QueryCounter
 
 ARTICLE = {"article": {"title": "Retry me", "description": "d", "body": "b", "tagList": ["x"]}}
@@ -119,7 +119,7 @@ def test_retried_registration_replays_with_a_fresh_token(client: FlaskClient, db
     token = replayed["user"].pop("token")
     assert answered["user"].pop("token") != token and replayed == answered
     me = client.get("/api/user", headers={"Authorization": f"Token {token}"})
-    assert me.status_code == 200 and me.json["user"]["username"] == body["user"]["username"]
+    assert me.status_code == 200 and body_of(me)["user"]["username"] == body["user"]["username"]
     assert count(db, User) == 1
     # A token is not kept for a day in the database: only its subject is.
     (row,) = stored_rows(db)
@@ -153,7 +153,7 @@ def test_keys_are_per_user(client: FlaskClient, db: Database) -> None:
     for account in (alice, bob):
         response = post(client, "/api/articles", ARTICLE, key, account)
         assert response.status_code == 201 and REPLAYED not in response.headers
-        assert response.json["article"]["author"]["username"] == account.username
+        assert body_of(response)["article"]["author"]["username"] == account.username
     assert count(db, Article) == 2
     other = {"article": {**ARTICLE["article"], "title": "Bob's other"}}
     # Bob's use of the key does not bind Alice's: her retry still replays hers.
@@ -190,7 +190,8 @@ def test_longest_and_oddest_valid_keys(client: FlaskClient) -> None:
 def test_without_a_key_nothing_changes(client: FlaskClient, db: Database) -> None:
     author = register(client)
     slugs = [
-        post(client, "/api/articles", ARTICLE, None, author).json["article"]["slug"] for _ in "ab"
+        body_of(post(client, "/api/articles", ARTICLE, None, author))["article"]["slug"]
+        for _ in "ab"
     ]
     assert slugs == ["retry-me", "retry-me-2"]
     assert count(db, Article) == 2 and stored_rows(db) == []
@@ -374,7 +375,7 @@ def test_a_keyed_create_costs_three_statements_more(
 
 
 def test_the_spec_documents_the_header(client: FlaskClient) -> None:
-    spec = client.get("/api/openapi.json").json
+    spec = body_of(client.get("/api/openapi.json"))
     operations = {
         op["operationId"]: op
         for path in spec["paths"].values()

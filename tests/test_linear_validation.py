@@ -127,7 +127,9 @@ def _corpus() -> list[str]:
 
 @pytest.mark.parametrize(("where", "rule"), list(_rules()))
 def test_linear_check_decides_the_documented_pattern(where: str, rule: CharacterRule) -> None:
-    documented = re.compile(rule.regex.pattern)
+    pattern = rule.regex.pattern
+    assert isinstance(pattern, str), pattern
+    documented = re.compile(pattern)
     disagreements = []
     for value in _corpus():
         by_pattern = documented.fullmatch(value) is not None
@@ -158,7 +160,7 @@ def test_every_free_text_field_has_a_linear_rule() -> None:
 
 def test_an_oversized_value_is_refused_by_its_length_alone() -> None:
     """Over the limit, the character rule never runs (so its message never appears)."""
-    errors = NewArticleRequest().validate(
+    errors: dict[str, Any] = NewArticleRequest().validate(
         {"article": {"title": "\x01" * 10_000, "description": "d", "body": "b"}}
     )
     (message,) = errors["article"]["title"]

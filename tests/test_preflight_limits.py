@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from api import create_app
+from tests.factories import errors_of
 from tests.support.settings import make_settings
 
 ORIGIN = "https://conduit.example.com"
@@ -44,7 +45,7 @@ def test_preflights_pass_once_the_budget_is_spent(limited_app: Flask) -> None:
     refused = client.get("/api/tags", headers={"Origin": ORIGIN})
     assert refused.status_code == 429
     assert refused.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert list(refused.json["errors"]) == ["rate_limit"]
+    assert list(errors_of(refused)) == ["rate_limit"]
 
 
 def test_a_plain_options_request_is_still_counted(limited_app: Flask) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from db.models import follows
 from db.session import Database
-from tests.factories import Account, create_article, errors_of, register
+from tests.factories import Account, body_of, create_article, errors_of, register
 
 
 def follow_rows(db: Database) -> int:
@@ -20,7 +20,7 @@ def follow_rows(db: Database) -> int:
 def profile(client: FlaskClient, username: str, viewer: Account | None = None) -> dict[str, Any]:
     response = client.get(f"/api/profiles/{username}", headers=viewer.headers if viewer else {})
     assert response.status_code == 200, response.json
-    body: dict[str, Any] = response.json["profile"]
+    body: dict[str, Any] = body_of(response)["profile"]
     return body
 
 
@@ -109,7 +109,7 @@ def test_follow_and_unfollow(client: FlaskClient, db: Database) -> None:
     }
     response = client.delete("/api/profiles/jake/follow", headers=fan.headers)
     assert response.status_code == 200
-    assert response.json["profile"]["following"] is False
+    assert body_of(response)["profile"]["following"] is False
     assert profile(client, "jake", fan)["following"] is False
     assert follow_rows(db) == 0
 
@@ -120,7 +120,7 @@ def test_follow_is_idempotent(client: FlaskClient, db: Database) -> None:
     for _ in range(2):
         response = client.post("/api/profiles/jake/follow", headers=fan.headers)
         assert response.status_code == 200
-        assert response.json["profile"]["following"] is True
+        assert body_of(response)["profile"]["following"] is True
     assert follow_rows(db) == 1
     # one unfollow undoes it
     client.delete("/api/profiles/jake/follow", headers=fan.headers)
@@ -134,7 +134,7 @@ def test_unfollow_when_not_following_is_ok(client: FlaskClient, db: Database) ->
     for _ in range(2):
         response = client.delete("/api/profiles/jake/follow", headers=fan.headers)
         assert response.status_code == 200
-        assert response.json["profile"]["following"] is False
+        assert body_of(response)["profile"]["following"] is False
     # someone else's follow is untouched
     assert profile(client, "jake", other)["following"] is True
     assert follow_rows(db) == 1
@@ -159,7 +159,7 @@ def test_follow_yourself_is_403(client: FlaskClient, db: Database) -> None:
     # unfollowing yourself changes nothing and is not an error
     response = client.delete("/api/profiles/narcissus/follow", headers=me.headers)
     assert response.status_code == 200
-    assert response.json["profile"]["following"] is False
+    assert body_of(response)["profile"]["following"] is False
 
 
 def test_follow_requires_token(client: FlaskClient, db: Database) -> None:
@@ -200,11 +200,11 @@ def test_tags_in_use_only_most_used_first(client: FlaskClient) -> None:
     assert client.get("/api/tags").json == {"tags": ["dragons", "zebra", "angular", "beta"]}
 
     client.put(f"/api/articles/{first}", headers=jake.headers, json={"article": {"tagList": []}})
-    assert client.get("/api/tags").json["tags"] == ["dragons", "zebra", "beta"]
+    assert body_of(client.get("/api/tags"))["tags"] == ["dragons", "zebra", "beta"]
 
-    last = client.get("/api/articles?tag=beta").json["articles"][0]["slug"]
+    last = body_of(client.get("/api/articles?tag=beta"))["articles"][0]["slug"]
     client.delete(f"/api/articles/{last}", headers=jake.headers)
-    assert client.get("/api/tags").json["tags"] == ["dragons", "zebra"]
+    assert body_of(client.get("/api/tags"))["tags"] == ["dragons", "zebra"]
 
 
 def test_tags_ignore_a_token(client: FlaskClient) -> None:

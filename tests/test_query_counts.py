@@ -6,6 +6,7 @@ The counts include the token's user lookup (one statement) when a token is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,7 +14,7 @@ from sqlalchemy import insert, select
 
 from db.models import Article, Comment, User, favorites, follows
 from db.session import Database
-from tests.factories import Account, create_article, register
+from tests.factories import Account, body_of, create_article, register
 from tests.support.database import QueryCounter
 
 PAGE = 20
@@ -68,11 +69,11 @@ def data(client: FlaskClient, db: Database) -> Data:
 
 def count(
     client: FlaskClient, queries: QueryCounter, url: str, account: Account | None = None
-) -> tuple[int, dict]:
+) -> tuple[int, dict[str, Any]]:
     with queries:
         response = client.get(url, headers=account.headers if account else {})
     assert response.status_code == 200, response.json
-    return queries.count, response.json
+    return queries.count, body_of(response)
 
 
 def test_article_lists_and_feed(client: FlaskClient, queries: QueryCounter, data: Data) -> None:

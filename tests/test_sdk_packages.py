@@ -100,7 +100,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
     # (our pip installs into it with --python), and leaves only the wheel and what it pulls in.
     run([sys.executable, "-m", "venv", "--without-pip", work / "venv"], work)
     venv_python = work / "venv" / "bin" / "python"
-    install = ["install", "--no-input", "-q", built[0]]
+    install: list[str | Path] = ["install", "--no-input", "-q", built[0]]
     run([sys.executable, "-m", "pip", "--python", venv_python, *install], work)
     return Wheel(built[0], work / "venv")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -57,7 +58,7 @@ def app_secret(settings: Settings | None = None) -> str:
     ],
 )
 def test_production_refuses_a_missing_or_short_secret(secret: str | None) -> None:
-    kwargs = {} if secret is None else {"jwt_secret_key": secret}
+    kwargs: dict[str, Any] = {} if secret is None else {"jwt_secret_key": secret}
     with pytest.raises(ValidationError, match="JWT_SECRET_KEY"):
         Settings(app_env="production", **kwargs)
 

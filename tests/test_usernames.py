@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from db.migrate import downgrade, upgrade
 from db.usernames import mixes_scripts, normalized, username_key
-from tests.factories import PASSWORD, register
+from tests.factories import PASSWORD, body_of, register
 
 TAKEN = {"errors": {"username": ["has already been taken"]}}
 CYRILLIC_A = "\u0430"  # looks like Latin "a"
@@ -68,7 +68,7 @@ def test_renaming_to_another_case_of_your_own_name_works(client: FlaskClient) ->
         "/api/user", json={"user": {"username": "Casey"}}, headers=account.headers
     )
     assert response.status_code == 200
-    assert response.json["user"]["username"] == "Casey"
+    assert body_of(response)["user"]["username"] == "Casey"
 
 
 def test_renaming_to_a_variant_of_someone_elses_name_is_taken(client: FlaskClient) -> None:
@@ -107,7 +107,9 @@ def test_the_migration_keeps_colliding_accounts_apart_and_reports_them(
     with caplog.at_level("WARNING"):
         upgrade(url, "0006")
     with engine.connect() as conn:
-        keys = dict(conn.execute(text("SELECT username, username_key FROM users")).all())
+        keys: dict[str, str] = dict(
+            conn.execute(text("SELECT username, username_key FROM users")).all()
+        )
     assert keys == {
         "alice": "alice",
         "ALICE": "alice#2",

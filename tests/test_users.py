@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from db.models import User
 from db.session import Database
-from tests.factories import PASSWORD, Account, add_comment, create_article, errors_of, register
+from tests.factories import (
+    PASSWORD,
+    Account,
+    add_comment,
+    body_of,
+    create_article,
+    errors_of,
+    register,
+)
 
 BLANK = ["can't be blank"]
 TAKEN = ["has already been taken"]
@@ -30,7 +38,7 @@ def _me(client: FlaskClient, account: Account) -> dict[str, Any]:
     """The current user without its token (a fresh one is issued on every read)."""
     response = client.get("/api/user", headers=account.headers)
     assert response.status_code == 200, response.json
-    user: dict[str, Any] = response.json["user"]
+    user: dict[str, Any] = body_of(response)["user"]
     return {name: value for name, value in user.items() if name != "token"}
 
 
@@ -51,7 +59,7 @@ def test_register_returns_user_with_token(client: FlaskClient) -> None:
     )
     assert response.status_code == 201
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    user = response.json["user"]
+    user = body_of(response)["user"]
     assert set(user) == USER_FIELDS
     assert user["username"] == "jake"
     assert user["email"] == "jake@jake.jake"
@@ -217,12 +225,12 @@ def test_register_ignores_fields_it_does_not_define(client: FlaskClient) -> None
         },
     )
     assert response.status_code == 201, response.json
-    user = response.json["user"]
+    user = body_of(response)["user"]
     assert set(user) == USER_FIELDS
     assert (user["username"], user["bio"], user["image"]) == ("ok", None, None)
     assert user["token"] != "forged"
     me = client.get("/api/user", headers={"Authorization": f"Token {user['token']}"})
-    assert me.json["user"]["username"] == "ok"
+    assert body_of(me)["user"]["username"] == "ok"
 
 
 @pytest.mark.parametrize(
@@ -248,7 +256,7 @@ def test_register_password_length(
     if errors is None:
         login = _login(client, "pw@example.com", password)
         assert login.status_code == 200
-        assert login.json["user"]["username"] == "pw"
+        assert body_of(login)["user"]["username"] == "pw"
     else:
         assert errors_of(response) == errors
         assert client.get("/api/profiles/pw").status_code == 404
@@ -261,9 +269,9 @@ def test_login(client: FlaskClient) -> None:
     account = register(client, "login1")
     response = _login(client, account.email.upper(), PASSWORD)
     assert response.status_code == 200
-    assert set(response.json["user"]) == USER_FIELDS
-    assert response.json["user"]["username"] == "login1"
-    assert response.json["user"]["token"]
+    assert set(body_of(response)["user"]) == USER_FIELDS
+    assert body_of(response)["user"]["username"] == "login1"
+    assert body_of(response)["user"]["token"]
 
 
 def test_login_wrong_password_and_unknown_email_answer_alike(client: FlaskClient) -> None:
@@ -300,10 +308,10 @@ def test_current_user(client: FlaskClient) -> None:
     account = register(client, "me")
     response = client.get("/api/user", headers=account.headers)
     assert response.status_code == 200
-    assert set(response.json["user"]) == USER_FIELDS
-    assert response.json["user"]["username"] == "me"
-    assert response.json["user"]["email"] == account.email
-    assert response.json["user"]["bio"] is None and response.json["user"]["image"] is None
+    assert set(body_of(response)["user"]) == USER_FIELDS
+    assert body_of(response)["user"]["username"] == "me"
+    assert body_of(response)["user"]["email"] == account.email
+    assert body_of(response)["user"]["bio"] is None and body_of(response)["user"]["image"] is None
 
 
 def test_current_user_requires_token(client: FlaskClient) -> None:
@@ -332,7 +340,7 @@ def test_update_user(client: FlaskClient) -> None:
         },
     )
     assert response.status_code == 200, response.json
-    user = response.json["user"]
+    user = body_of(response)["user"]
     assert (user["username"], user["email"], user["bio"], user["image"]) == (
         "after",
         "after@example.com",
@@ -342,7 +350,7 @@ def test_update_user(client: FlaskClient) -> None:
     assert _login(client, "after@example.com", "a new password").status_code == 200
     assert _login(client, "after@example.com", PASSWORD).status_code == 401
     # the old token still names the same user
-    assert client.get("/api/user", headers=account.headers).json["user"]["username"] == "after"
+    assert body_of(client.get("/api/user", headers=account.headers))["user"]["username"] == "after"
 
 
 def test_update_user_frontend_settings_form(client: FlaskClient) -> None:
@@ -360,7 +368,7 @@ def test_update_user_frontend_settings_form(client: FlaskClient) -> None:
     # The same form without the password clears image and bio to null.
     response = client.put("/api/user", headers=account.headers, json={"user": form})
     assert response.status_code == 200, response.json
-    assert response.json["user"]["image"] is None and response.json["user"]["bio"] is None
+    assert body_of(response)["user"]["image"] is None and body_of(response)["user"]["bio"] is None
     assert _login(client, account.email, PASSWORD).status_code == 200
 
 
@@ -450,7 +458,7 @@ def test_update_user_to_a_taken_name_is_409(
     assert errors_of(response) == errors
     assert _me(client, account) == before
     assert _user_count(db) == users
-    assert client.get("/api/profiles/taken").json["profile"]["username"] == "taken"
+    assert body_of(client.get("/api/profiles/taken"))["profile"]["username"] == "taken"
 
 
 def test_update_user_to_own_name_is_not_taken(client: FlaskClient) -> None:
@@ -461,7 +469,10 @@ def test_update_user_to_own_name_is_not_taken(client: FlaskClient) -> None:
         json={"user": {"username": "mine", "email": account.email.upper()}},
     )
     assert same.status_code == 200, same.json
-    assert (same.json["user"]["username"], same.json["user"]["email"]) == ("mine", account.email)
+    assert (body_of(same)["user"]["username"], body_of(same)["user"]["email"]) == (
+        "mine",
+        account.email,
+    )
 
 
 @pytest.mark.parametrize("length", [8, 64, 65, 256])
@@ -472,7 +483,7 @@ def test_update_password_accepted_lengths(client: FlaskClient, length: int) -> N
         "/api/user", headers=account.headers, json={"user": {"password": password}}
     )
     assert response.status_code == 200, response.json
-    assert "password" not in response.json["user"]
+    assert "password" not in body_of(response)["user"]
     assert _login(client, account.email, password).status_code == 200
     assert _login(client, account.email, PASSWORD).status_code == 401
 
@@ -494,13 +505,13 @@ def test_update_user_ignores_read_only_fields(client: FlaskClient) -> None:
         },
     )
     assert response.status_code == 200, response.json
-    user = response.json["user"]
+    user = body_of(response)["user"]
     assert set(user) == USER_FIELDS
     assert user["token"] != "forged"
     assert _me(client, account) == {**before, "bio": "the real change"}
     # Still the same account behind both tokens: the id was not reassigned.
     fresh = {"Authorization": f"Token {user['token']}"}
-    assert client.get("/api/user", headers=fresh).json["user"]["username"] == account.username
+    assert body_of(client.get("/api/user", headers=fresh))["user"]["username"] == account.username
 
 
 def test_update_user_with_only_unknown_fields_changes_nothing(client: FlaskClient) -> None:
@@ -513,7 +524,7 @@ def test_update_user_with_only_unknown_fields_changes_nothing(client: FlaskClien
         json={"user": {"token": "forged", "id": 1, "following": True, "admin": True}},
     )
     assert response.status_code == 200, response.json
-    assert {k: v for k, v in response.json["user"].items() if k != "token"} == before
+    assert {k: v for k, v in body_of(response)["user"].items() if k != "token"} == before
     assert _me(client, account) == before
 
 
@@ -522,10 +533,10 @@ def test_update_user_with_only_unknown_fields_changes_nothing(client: FlaskClien
 
 def _shown(client: FlaskClient, account: Account, slug: str) -> list[tuple[Any, Any]]:
     """(bio, image) as the current user, profile, article author and comment author show them."""
-    me = client.get("/api/user", headers=account.headers).json["user"]
-    profile = client.get(f"/api/profiles/{account.username}").json["profile"]
-    author = client.get(f"/api/articles/{slug}").json["article"]["author"]
-    commenter = client.get(f"/api/articles/{slug}/comments").json["comments"][0]["author"]
+    me = body_of(client.get("/api/user", headers=account.headers))["user"]
+    profile = body_of(client.get(f"/api/profiles/{account.username}"))["profile"]
+    author = body_of(client.get(f"/api/articles/{slug}"))["article"]["author"]
+    commenter = body_of(client.get(f"/api/articles/{slug}/comments"))["comments"][0]["author"]
     return [(view["bio"], view["image"]) for view in (me, profile, author, commenter)]
 
 
@@ -535,7 +546,7 @@ def test_bio_and_image_null_round_trips(client: FlaskClient) -> None:
         json={"user": {"username": "nully", "email": "nully@example.com", "password": PASSWORD}},
     )
     assert response.status_code == 201
-    registered = response.json["user"]
+    registered = body_of(response)["user"]
     assert (registered["bio"], registered["image"]) == (None, None)
     account = Account(username="nully", email="nully@example.com", token=registered["token"])
     article = create_article(client, account)
@@ -556,5 +567,7 @@ def test_bio_and_image_null_round_trips(client: FlaskClient) -> None:
     for changes, expected in steps:
         updated = client.put("/api/user", headers=account.headers, json={"user": changes})
         assert updated.status_code == 200, (changes, updated.json)
-        assert (updated.json["user"]["bio"], updated.json["user"]["image"]) == expected, changes
+        assert (body_of(updated)["user"]["bio"], body_of(updated)["user"]["image"]) == expected, (
+            changes
+        )
         assert _shown(client, account, article["slug"]) == [expected] * 4, changes

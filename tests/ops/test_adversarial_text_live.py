@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import statistics
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ SHAPES = {
     "alternating letter and space, NUL last": "a " * (ATTACK // 2) + "\x00",
     "only ideographic spaces": "\u3000" * (ATTACK // 6),  # sent as 6-byte \u escapes
 }
-BODIES = {
+BODIES: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "title": lambda v: (
         "/api/articles",
         {"article": {"title": v, "description": "d", "body": "b"}},
@@ -75,7 +76,7 @@ def token(server: Server) -> str:
     return token
 
 
-def _attacks(token: str) -> Iterator[tuple[str, str, str, dict[str, object]]]:
+def _attacks(token: str) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     for field, build in BODIES.items():
         for shape, value in SHAPES.items():
             path, body = build(value)
@@ -97,7 +98,7 @@ def test_adversarial_text_is_refused_fast_while_others_are_served(
     threads = [threading.Thread(target=reader) for _ in range(2)]
     for thread in threads:
         thread.start()
-    problems = []
+    problems: list[tuple[object, ...]] = []
     try:
         for name, method, path, body in _attacks(token):
             reply = call(server.base_url, method, path, json_body=body, token=token, timeout=30)

@@ -276,8 +276,8 @@ def test_sigterm_lets_in_flight_requests_finish(database_url: str, sql: Engine) 
     print(f"master exited with {code} {stopped_in:.2f}s after SIGTERM")
     assert all(isinstance(r, Reply) and r.status == 201 for r in replies), replies
     assert code == 0, log[-3000:]
-    with sql.connect() as conn:
-        stored = conn.execute(
+    with sql.connect() as db:
+        stored = db.execute(
             text("SELECT count(*) FROM users WHERE username = ANY(:names)"), {"names": names}
         ).scalar()
     assert stored == in_flight

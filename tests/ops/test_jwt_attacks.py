@@ -34,8 +34,8 @@ from tests.support.servers import gunicorn
 from tests.support.settings import ROOT
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
-REQUIRED = [{"Token": []}]
-OPTIONAL = [{}, {"Token": []}]
+REQUIRED: list[dict[str, list[str]]] = [{"Token": []}]
+OPTIONAL: list[dict[str, list[str]]] = [{}, {"Token": []}]
 REJECTED = {"errors": {"token": ["is invalid"]}}
 INVALID_CHALLENGE = 'Token realm="conduit", error="invalid_token"'
 MISSING = {"errors": {"token": ["is missing"]}}
@@ -277,9 +277,7 @@ def test_no_crafted_token_is_ever_taken_for_a_user(base_url: str, sql: Engine) -
         headers = {"Authorization": make()}
         refused: set[int] = set()
         for op in required:
-            reply: Reply = call(
-                base_url, op.method, scene.url(op), json_body=op.example, headers=headers
-            )
+            reply = call(base_url, op.method, scene.url(op), json_body=op.example, headers=headers)
             refused.add(reply.status)
             seen = (reply.status, _json_or_text(reply), reply.headers.get("www-authenticate"))
             if seen != (401, REJECTED, INVALID_CHALLENGE):

@@ -12,6 +12,7 @@ when it stops; one it was given is emptied of a previous run's files when it sta
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -45,6 +46,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "not in time"
         time.sleep(0.005)
+
+
+def gone(path: Path) -> bool:
+    return not path.exists()
 
 
 def metrics_dir_from(log: str) -> Path:
@@ -89,7 +94,7 @@ def test_worker_kills_leave_counters_monotonic_and_the_directory_bounded(
                 ]
                 victim = counted[0] if counted else None
             os.kill(victim, signal.SIGKILL)
-            wait_for(lambda v=victim: not (directory / f"counter_{v}.db").exists())  # folded
+            wait_for(functools.partial(gone, directory / f"counter_{victim}.db"))  # folded
             total = requests_total(readers[kill % 2]) - baseline
             assert not totals or total >= totals[-1], (kill, totals[-1], total)
             assert total == served, (kill, total, served)

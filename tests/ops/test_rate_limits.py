@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def worker_of(access_log: Path, request_ids: list[str]) -> dict[str, tuple[int, 
         time.sleep(0.1)
 
 
-def send(base_url: str, path: str, body: dict[str, object]) -> tuple[str, Reply]:
+def send(base_url: str, path: str, body: Mapping[str, object]) -> tuple[str, Reply]:
     request_id = uuid.uuid4().hex
     return request_id, call(
         base_url, "POST", path, json_body=body, headers={"X-Request-ID": request_id}
@@ -75,7 +75,11 @@ def send(base_url: str, path: str, body: dict[str, object]) -> tuple[str, Reply]
 
 
 def assert_limited(
-    base_url: str, access_log: Path, path: str, bodies: list[dict[str, object]], allowed_status: int
+    base_url: str,
+    access_log: Path,
+    path: str,
+    bodies: Sequence[Mapping[str, object]],
+    allowed_status: int,
 ) -> None:
     allowed = [send(base_url, path, body) for body in bodies[:LIMIT]]
     assert [r.status for _, r in allowed] == [allowed_status] * LIMIT, [
@@ -111,7 +115,7 @@ def test_login_limit_is_shared_by_all_workers(server: tuple[str, Path], redis_db
     login = {"user": {"email": user["email"], "password": user["password"]}}
     assert_limited(base_url, access_log, "/api/users/login", [login] * (LIMIT + EXTRA), 200)
     # The counters really live in Redis (not in the in-memory fallback of each worker).
-    keys = redis.Redis.from_url(redis_db).keys("*conduit*")
+    keys = list(redis.Redis.from_url(redis_db).scan_iter("*conduit*"))
     assert any(b".Login/" in key for key in keys), keys
 
 
