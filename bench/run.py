@@ -131,7 +131,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not wrk.available():
-        print("wrk is not installed (apt-get install -y wrk, or `make bench`)", file=sys.stderr)
+        print(
+            "make bench needs wrk, which is not installed: `apt-get install wrk` (Debian, "
+            "Ubuntu), `brew install wrk` (macOS)",
+            file=sys.stderr,
+        )
         return 2
     size = seed.QUICK if args.quick else seed.FULL
     duration = args.duration or (2 if args.quick else 10)
