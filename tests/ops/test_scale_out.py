@@ -9,8 +9,6 @@ with a forged X-Forwarded-For).
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 import redis
 
+from deploy.nginx import find_nginx
 from tests.support.http import PASSWORD, call, register
 from tests.support.ops import JWT_SECRET, REDIS_URL
 from tests.support.servers import free_port, gunicorn
@@ -87,23 +86,9 @@ class Stack:
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-    )
-    if found is None and os.geteuid() == 0:
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "nginx"],
-            check=False,
-            capture_output=True,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-        found = shutil.which("nginx") or (
-            "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-        )
-    if found is None:
-        unavailable("nginx is not installed (and we are not root to install it)")
-    assert found
+    found = find_nginx()
+    if not found:
+        unavailable("nginx is not installed (apt-get install nginx)")
     return found
 
 
