@@ -26,6 +26,8 @@ MISSING = {"token": ["is missing"]}
 # One answer for every malformed, expired, forged, revoked or deleted-user token.
 INVALID = {"token": ["is invalid"]}
 INT32_MAX = 2**31 - 1
+# The claim naming a token's session (its family of refresh tokens: api/sessions.py).
+FAMILY_CLAIM = "fam"
 CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit"'}
 # On an optional-auth read a bad token is served as anonymous; this header says so.
 INVALID_CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit", error="invalid_token"'}
@@ -42,7 +44,9 @@ def configure(app: Flask, settings: Settings) -> None:
         JWT_HEADER_NAME="Authorization",
         JWT_HEADER_TYPE="Token",
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
         JWT_IDENTITY_CLAIM="sub",
+        REFRESH_GRACE=timedelta(seconds=settings.refresh_grace_seconds),
     )
     jwt.init_app(app)
     app.after_request(challenge_ignored_token)
@@ -81,24 +85,41 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
         return None
     if not 0 < user_id <= INT32_MAX:  # a larger id cannot exist, and would overflow the query
         return None
-    return queries.token_user(db_session(), user_id, payload["jti"])
+    family = payload.get(FAMILY_CLAIM)
+    if family is not None and not isinstance(family, str):
+        return None
+    return queries.token_user(db_session(), user_id, payload["jti"], family)
 
 
 def revoke_current_token() -> None:
-    """Blocklist the presented token until its own expiry; purge entries that lapsed."""
+    """Blocklist the presented token until its own expiry; purge entries that lapsed.
+
+    The caller commits.
+    """
     claims = get_jwt()
-    session = db_session()
     writes.revoke_token(
-        session,
+        db_session(),
         claims["jti"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         now=datetime.now(UTC),
     )
-    session.commit()
 
 
-def token_for(user: User) -> str:
-    token: str = create_access_token(identity=str(user.id))
+def current_family() -> str | None:
+    """The session (token family) of the presented token; None for a token from before them."""
+    family = get_jwt().get(FAMILY_CLAIM)
+    return family if isinstance(family, str) else None
+
+
+def presented_token() -> str:
+    """The access token of this request, as sent (`auth_required` checked it)."""
+    return request.headers["Authorization"].split(None, 1)[1].strip()
+
+
+def access_token_for(user_id: int, family: str) -> str:
+    token: str = create_access_token(
+        identity=str(user_id), additional_claims={FAMILY_CLAIM: family}
+    )
     return token
 
 

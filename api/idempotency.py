@@ -37,7 +37,7 @@ from flask import Response, current_app, request
 from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import context
+from api import context, sessions
 from api.errors import fail
 from db import idempotency as keys
 from db.models import IDEMPOTENCY_KEY_MAX, utcnow
@@ -59,6 +59,8 @@ OTHER_REQUEST = "is already used for a different request"
 # Where an answer carries an access token, e.g. ("user", "token"): tokens are not kept for
 # a day in the database; the stored copy keeps the token's subject, a replay gets a new one.
 TokenPath = tuple[str, str]
+# Beside it, a session's refresh token (api/sessions.py): also reissued, as a new session.
+REFRESH_FIELD = "refreshToken"
 
 
 def guard(func: F, token: TokenPath | None = None) -> F:
@@ -164,7 +166,14 @@ def _replay(status: int, body: str, token: TokenPath | None) -> Response:
     if token is not None:
         answer = orjson.loads(body)
         outer, field = token
-        answer[outer][field] = create_access_token(identity=answer[outer][field]["sub"])
+        user_id = int(answer[outer][field]["sub"])
+        if answer[outer].pop(REFRESH_FIELD, None) is not None:
+            # The first answer started a session; the replay starts another (of its own).
+            tokens = sessions.start(user_id)
+            context.database().session().commit()
+            answer[outer][field], answer[outer][REFRESH_FIELD] = tokens.access, tokens.refresh
+        else:
+            answer[outer][field] = create_access_token(identity=str(user_id))
         body = orjson.dumps(answer).decode()
     mimetype: str = cast(Any, current_app.json).mimetype
     response = Response(body, status=status, mimetype=mimetype)
@@ -178,4 +187,6 @@ def _without_token(body: str, token: TokenPath | None) -> str:
     answer = orjson.loads(body)
     outer, field = token
     answer[outer][field] = {"sub": decode_token(answer[outer][field])["sub"]}
+    if REFRESH_FIELD in answer[outer]:
+        answer[outer][REFRESH_FIELD] = True  # only that there was one: refresh tokens are secrets
     return orjson.dumps(answer).decode()

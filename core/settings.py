@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
 
+    # Sessions: rotating refresh tokens (api/sessions.py). A presented spent refresh token
+    # revokes its family, except within the grace window after its rotation (two tabs).
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    refresh_grace_seconds: int = Field(default=10, ge=0, le=300)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

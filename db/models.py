@@ -138,6 +138,27 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class TokenFamily(Base):
+    """A session: the refresh tokens descended from one login, rotated one at a time.
+
+    Only `current_jti` may be refreshed; every other refresh token of the family is spent by
+    construction, so presenting one is reuse (unless it is `previous_jti` within the grace
+    window). Access tokens name their family, so revoking it ends them too.
+    """
+
+    __tablename__ = "token_families"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    current_jti: Mapped[str] = mapped_column(String(64))
+    previous_jti: Mapped[str | None] = mapped_column(String(64))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the last token issued in it (refresh or access) lapses: the row may go then.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (Index("ix_comments_article_id_created_at", "article_id", "created_at"),)

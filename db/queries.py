@@ -30,6 +30,7 @@ from db.models import (
     Comment,
     RevokedToken,
     Tag,
+    TokenFamily,
     User,
     article_tags,
     favorites,
@@ -144,6 +145,26 @@ _USER_UNLESS_REVOKED = select(
 ).where(User.id == bindparam("user_id"))
 
 
+# The same, for a token of a session (its family): also refused once the family is revoked.
+# Still one round trip: the family's state is one more EXISTS in the same statement.
+_USER_UNLESS_REVOKED_IN_FAMILY = select(
+    User,
+    or_(
+        exists().where(RevokedToken.jti == bindparam("jti")),
+        ~exists().where(
+            TokenFamily.id == bindparam("family"),
+            TokenFamily.user_id == User.id,
+            TokenFamily.revoked_at.is_(None),
+        ),
+    ).label("revoked"),
+).where(User.id == bindparam("user_id"))
+_FAMILY_AND_USER = (
+    select(TokenFamily, User)
+    .join(User, User.id == TokenFamily.user_id)
+    .where(TokenFamily.id == bindparam("family"))
+)
+
+
 def user_id(session: Session, username: str) -> int | None:
     found: int | None = session.execute(_USER_ID, {"username": username}).scalar()
     return found
@@ -153,13 +174,32 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(_USER_BY_EMAIL, {"email": email}).first()
 
 
-def token_user(session: Session, user_id: int, jti: str) -> User | None:
-    """The user a token names, unless that token was revoked (or the user is gone)."""
-    row = session.execute(_USER_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+def token_user(session: Session, user_id: int, jti: str, family: str | None = None) -> User | None:
+    """The user a token names, unless that token or its family was revoked (or the user is gone).
+
+    A token without a family was issued before sessions existed; it lapses on its own.
+    """
+    if family is None:
+        row = session.execute(_USER_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+    else:
+        row = session.execute(
+            _USER_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
+        ).first()
     if row is None or row.revoked:
         return None
     user: User = row.User
     return user
+
+
+def family_and_user(
+    session: Session, family: str, *, fresh: bool = False
+) -> tuple[TokenFamily, User] | None:
+    """A session's family row with its user: one statement. `fresh` re-reads a loaded row."""
+    statement = _FAMILY_AND_USER
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
+    row = session.execute(statement, {"family": family}).first()
+    return (row.TokenFamily, row.User) if row else None
 
 
 @cache

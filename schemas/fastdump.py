@@ -35,6 +35,14 @@ def _get(obj: Any, name: str) -> Any:
     return obj[name] if type(obj) is dict else getattr(obj, name)
 
 
+def _optional(out: dict[str, Any], key: str, obj: Any, name: str) -> dict[str, Any]:
+    """Add a field that is not required only when the object has it, as marshmallow does."""
+    value = obj.get(name, ma.missing) if type(obj) is dict else getattr(obj, name, ma.missing)
+    if value is not ma.missing:
+        out[key] = value
+    return out
+
+
 def _field_expr(field: ma.fields.Field[Any], source: str, depth: int) -> str:
     if isinstance(field, fields.Nested):
         schema = field.schema
@@ -58,12 +66,19 @@ def _field_expr(field: ma.fields.Field[Any], source: str, depth: int) -> str:
 
 
 def _object_expr(schema: ma.Schema, var: str, depth: int) -> str:
-    parts = []
+    parts, optional = [], []
     for name, field in schema.dump_fields.items():
         key = field.data_key or name
-        value = f"_get({var}, {(field.attribute or name)!r})"
+        attribute = field.attribute or name
+        if not field.required and isinstance(field, fields.String):
+            optional.append((key, attribute))  # plain strings only: dumped as they are
+            continue
+        value = f"_get({var}, {attribute!r})"
         parts.append(f"{key!r}: {_field_expr(field, value, depth)}")
-    return "{" + ", ".join(parts) + "}"
+    expr = "{" + ", ".join(parts) + "}"
+    for key, attribute in optional:
+        expr = f"_optional({expr}, {key!r}, {var}, {attribute!r})"
+    return expr
 
 
 def _sample(schema: ma.Schema) -> SimpleNamespace:
@@ -100,7 +115,7 @@ def compile_dumper(schema: ma.Schema) -> Dumper | None:
         log.info("%s dumps through marshmallow: %s", type(schema).__name__, unsupported)
         return None
     dumper: Dumper = eval(  # noqa: S307 - source built from field names, never from input
-        source, {"_get": _get, "_ts": format_timestamp}
+        source, {"_get": _get, "_optional": _optional, "_ts": format_timestamp}
     )
     sample = _sample(schema)
     if dumper(sample) != ma.Schema.dump(schema, sample):

@@ -120,9 +120,33 @@ class User(ModelSchema):
 
     email = auto_field(required=True, metadata={"example": "jake@jake.jake"})
     token = fields.String(required=True, metadata={"example": "jwt.token.here"})
+    refresh_token = fields.String(
+        data_key="refreshToken",
+        metadata={
+            "example": "jwt.refresh.token.here",
+            "description": "Beside a new session's `token` (login, registration, refresh):"
+            " exchange it at `RefreshToken` for a new pair; each is good for one exchange",
+        },
+    )
     username = auto_field(required=True, metadata={"example": "jake"})
     bio = auto_field(required=True, metadata={"example": None})
     image = auto_field(required=True, metadata={"example": None})
+
+
+class RefreshTokenRequest(Schema):
+    refresh_token = String(
+        required=True,
+        data_key="refreshToken",
+        validate=length(8192),
+        metadata={"example": "jwt.refresh.token.here"},
+    )
+
+
+class LogoutQuery(Schema):
+    all = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also end every other session of the user (sign out everywhere)"},
+    )
 
 
 class UserResponse(ResponseSchema):

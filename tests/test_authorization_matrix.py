@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from api.auth import token_for
+from api import sessions
 from db.models import Base, User
 from db.session import Database
 from tests.factories import Account, add_comment, body_of, create_article, errors_of
@@ -46,7 +46,8 @@ def quick_account(app: Flask, db: Database, username: str) -> Account:
     session.add(user)
     session.commit()
     with app.app_context():
-        token = token_for(user)
+        token = sessions.start(user.id).access
+        session.commit()
     return Account(username=user.username, email=user.email, token=token)
 
 
@@ -290,8 +291,9 @@ def test_matrix_covers_every_write_operation(app: Flask) -> None:
         for method, operation in item.items()
         if method in {"post", "put", "delete", "patch"}
     }
-    # Open to all (CreateUser, Login), or only ever about the caller's own token (Logout).
-    outside = {"CreateUser", "Login", "Logout"}
+    # Open to all (CreateUser, Login), or only ever about the caller's own token (Logout,
+    # RefreshToken: tests/test_sessions.py).
+    outside = {"CreateUser", "Login", "Logout", "RefreshToken"}
     assert writes - outside == set(OPERATIONS)
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
-from api.auth import CHALLENGE, revoke_current_token, token_for
+from api import sessions
+from api.auth import CHALLENGE, current_family, presented_token, revoke_current_token
 from api.context import current_user, db_session
 from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, link
@@ -15,7 +16,14 @@ from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
 from db import queries, writes
 from db.models import User
-from schemas.users import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse
+from schemas.users import (
+    LoginUserRequest,
+    LogoutQuery,
+    NewUserRequest,
+    RefreshTokenRequest,
+    UpdateUserRequest,
+    UserResponse,
+)
 
 USERNAME = "$response.body#/user/username"
 USER_LINKS = {
@@ -35,16 +43,26 @@ def _passwords() -> Passwords:
     return passwords
 
 
-def _user_response(user: User) -> dict[str, Any]:
-    return {
-        "user": {
-            "email": user.email,
-            "token": token_for(user),
-            "username": user.username,
-            "bio": user.bio,
-            "image": user.image,
-        }
+def _user_response(user: User, token: str, refresh_token: str | None = None) -> dict[str, Any]:
+    body = {
+        "email": user.email,
+        "token": token,
+        "username": user.username,
+        "bio": user.bio,
+        "image": user.image,
     }
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    return {"user": body}
+
+
+def _new_session(user: User) -> dict[str, Any]:
+    """The user with the tokens of a new session, committed."""
+    session = db_session()
+    session.flush()  # a new user's id
+    tokens = sessions.start(user.id)
+    session.commit()
+    return _user_response(user, tokens.access, tokens.refresh)
 
 
 def _ensure_available(username: str | None, email: str | None, except_id: int = 0) -> None:
@@ -74,15 +92,37 @@ class Login(MethodView):
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Existing user login
 
-        Exchange email and password for the user and a token. An unknown email and a
-        wrong password get the same answer, in comparable time.
+        Exchange email and password for the user and a new session: an access `token` and
+        a `refreshToken`. An unknown email and a wrong password get the same answer, in
+        comparable time.
         """
         creds = payload["user"]
         user = queries.user_by_email(db_session(), creds["email"])
         if not _passwords().verify(user.password_hash if user else None, creds["password"]):
             fail(401, "credentials", "invalid", CHALLENGE)
         assert user is not None
-        return _user_response(user)
+        return _new_session(user)
+
+
+@blp.route("/users/token/refresh")
+class RefreshToken(MethodView):
+    @blp.public
+    @blp.arguments(RefreshTokenRequest, example={"refreshToken": "jwt.refresh.token.here"})
+    @blp.response(200, UserResponse)
+    @blp.links(200, **USER_LINKS)
+    @blp.errors(401, 429)
+    @blp.doc(operationId="RefreshToken")
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Refresh the session
+
+        Exchange a refresh token for a new `token` and a new `refreshToken`; the one
+        presented is spent. Presenting a spent one again ends its whole session (every
+        token of it) and is a 401, except within a few seconds of its exchange
+        (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
+        new session again.
+        """
+        user, tokens = sessions.refresh(payload["refresh_token"])
+        return _user_response(user, tokens.access, tokens.refresh)
 
 
 @blp.route("/users")
@@ -102,20 +142,18 @@ class Users(MethodView):
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Register a new user
 
-        Create an account and return it with a token. A taken username or email is a 409,
-        keyed by the field (both when both are taken).
+        Create an account and return it with a new session (`token`, `refreshToken`). A
+        taken username or email is a 409, keyed by the field (both when both are taken).
         """
         data = payload["user"]
         _ensure_available(data["username"], data["email"])
-        session = db_session()
         user = writes.create_user(
-            session,
+            db_session(),
             username=data["username"],
             email=data["email"],
             password_hash=_passwords().hash(data["password"]),
         )
-        session.commit()
-        return _user_response(user)
+        return _new_session(user)
 
 
 @blp.route("/user")
@@ -126,9 +164,9 @@ class CurrentUser(MethodView):
     def get(self) -> dict[str, Any]:
         """Get current user
 
-        The user the token belongs to, with a fresh token.
+        The user the token belongs to, with that same token (reads mint none).
         """
-        return _user_response(current_user())
+        return _user_response(current_user(), presented_token())
 
     @blp.auth_required
     @blp.arguments(UpdateUserRequest, example={"user": {"bio": "I like to skateboard"}})
@@ -139,7 +177,9 @@ class CurrentUser(MethodView):
         """Update current user
 
         Change any of email, username, password, bio and image. `null` or empty
-        bio/image clear them (to `null`); a taken username or email is a 409.
+        bio/image clear them (to `null`); a taken username or email is a 409. A new
+        password ends every other session of the user; this one goes on, and the answer
+        holds the token presented.
         """
         user = current_user()
         changes = payload["user"]
@@ -152,19 +192,27 @@ class CurrentUser(MethodView):
                 setattr(user, field, changes[field] or None)
         if "password" in changes:
             user.password_hash = _passwords().hash(changes["password"])
+            sessions.end_all(user.id, keep=current_family())
         db_session().commit()
-        return _user_response(user)
+        return _user_response(user, presented_token())
 
 
 @blp.route("/users/logout")
 class Logout(MethodView):
     @blp.auth_required
+    @blp.arguments(LogoutQuery(), location="query")
     @blp.response(204)
     @blp.doc(operationId="Logout")
-    def post(self) -> None:
+    def post(self, query: dict[str, Any]) -> None:
         """Log out
 
-        Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
-        by every worker and replica. Other tokens of the user stay valid.
+        End the presented token's session (beyond the RealWorld spec): its access and
+        refresh tokens are refused from now on, by every worker and replica. With
+        `all=true`, every session of the user ends (sign out everywhere).
         """
         revoke_current_token()
+        if query["all"]:
+            sessions.end_all(current_user().id)
+        else:
+            sessions.end(current_family())
+        db_session().commit()

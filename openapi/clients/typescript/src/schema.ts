@@ -300,13 +300,15 @@ export interface paths {
         };
         /**
          * Get current user
-         * @description The user the token belongs to, with a fresh token.
+         * @description The user the token belongs to, with that same token (reads mint none).
          */
         get: operations["GetCurrentUser"];
         /**
          * Update current user
          * @description Change any of email, username, password, bio and image. `null` or empty
-         *     bio/image clear them (to `null`); a taken username or email is a 409.
+         *     bio/image clear them (to `null`); a taken username or email is a 409. A new
+         *     password ends every other session of the user; this one goes on, and the answer
+         *     holds the token presented.
          */
         put: operations["UpdateCurrentUser"];
         post?: never;
@@ -327,8 +329,8 @@ export interface paths {
         put?: never;
         /**
          * Register a new user
-         * @description Create an account and return it with a token. A taken username or email is a 409,
-         *     keyed by the field (both when both are taken).
+         * @description Create an account and return it with a new session (`token`, `refreshToken`). A
+         *     taken username or email is a 409, keyed by the field (both when both are taken).
          */
         post: operations["CreateUser"];
         delete?: never;
@@ -348,8 +350,9 @@ export interface paths {
         put?: never;
         /**
          * Existing user login
-         * @description Exchange email and password for the user and a token. An unknown email and a
-         *     wrong password get the same answer, in comparable time.
+         * @description Exchange email and password for the user and a new session: an access `token` and
+         *     a `refreshToken`. An unknown email and a wrong password get the same answer, in
+         *     comparable time.
          */
         post: operations["Login"];
         delete?: never;
@@ -369,10 +372,35 @@ export interface paths {
         put?: never;
         /**
          * Log out
-         * @description Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
-         *     by every worker and replica. Other tokens of the user stay valid.
+         * @description End the presented token's session (beyond the RealWorld spec): its access and
+         *     refresh tokens are refused from now on, by every worker and replica. With
+         *     `all=true`, every session of the user ends (sign out everywhere).
          */
         post: operations["Logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/token/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh the session
+         * @description Exchange a refresh token for a new `token` and a new `refreshToken`; the one
+         *     presented is spent. Presenting a spent one again ends its whole session (every
+         *     token of it) and is a 401, except within a few seconds of its exchange
+         *     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
+         *     new session again.
+         */
+        post: operations["RefreshToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -517,6 +545,10 @@ export interface components {
         ProfileResponse: {
             profile: components["schemas"]["Profile"];
         };
+        RefreshTokenRequest: {
+            /** @example jwt.refresh.token.here */
+            refreshToken: string;
+        };
         SingleArticleResponse: {
             article: components["schemas"]["Article"];
         };
@@ -575,6 +607,11 @@ export interface components {
             email: string;
             /** @example null */
             image: string | null;
+            /**
+             * @description Beside a new session's `token` (login, registration, refresh): exchange it at `RefreshToken` for a new pair; each is good for one exchange
+             * @example jwt.refresh.token.here
+             */
+            refreshToken?: string;
             /** @example jwt.token.here */
             token: string;
             /** @example jake */
@@ -1392,7 +1429,10 @@ export interface operations {
     };
     Logout: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also end every other session of the user (sign out everywhere) */
+                all?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1408,6 +1448,40 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["GenericError"];
+        };
+    };
+    RefreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refreshToken": "jwt.refresh.token.here"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefreshTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["GenericError"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
 }

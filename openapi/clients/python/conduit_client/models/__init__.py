@@ -18,6 +18,7 @@ from .new_user import NewUser
 from .new_user_request import NewUserRequest
 from .profile import Profile
 from .profile_response import ProfileResponse
+from .refresh_token_request import RefreshTokenRequest
 from .single_article_response import SingleArticleResponse
 from .single_comment_response import SingleCommentResponse
 from .tags_response import TagsResponse
@@ -47,6 +48,7 @@ __all__ = (
     "NewUserRequest",
     "Profile",
     "ProfileResponse",
+    "RefreshTokenRequest",
     "SingleArticleResponse",
     "SingleCommentResponse",
     "TagsResponse",

@@ -5,6 +5,8 @@ from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="User")
 
 
@@ -17,6 +19,8 @@ class User:
         image (None | str):
         token (str):  Example: jwt.token.here.
         username (str):  Example: jake.
+        refresh_token (str | Unset): Beside a new session's `token` (login, registration, refresh): exchange it at
+            `RefreshToken` for a new pair; each is good for one exchange Example: jwt.refresh.token.here.
     """
 
     bio: None | str
@@ -24,6 +28,7 @@ class User:
     image: None | str
     token: str
     username: str
+    refresh_token: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         bio: None | str
@@ -38,6 +43,8 @@ class User:
 
         username = self.username
 
+        refresh_token = self.refresh_token
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -49,6 +56,8 @@ class User:
                 "username": username,
             }
         )
+        if refresh_token is not UNSET:
+            field_dict["refreshToken"] = refresh_token
 
         return field_dict
 
@@ -76,12 +85,15 @@ class User:
 
         username = d.pop("username")
 
+        refresh_token = d.pop("refreshToken", UNSET)
+
         user = cls(
             bio=bio,
             email=email,
             image=image,
             token=token,
             username=username,
+            refresh_token=refresh_token,
         )
 
         return user

@@ -91,8 +91,8 @@ def sync_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 409,
-    keyed by the field (both when both are taken).
+     Create an account and return it with a new session (`token`, `refreshToken`). A
+    taken username or email is a 409, keyed by the field (both when both are taken).
 
     Args:
         idempotency_key (str | Unset):
@@ -126,8 +126,8 @@ def sync(
 ) -> GenericErrorModel | UserResponse | None:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 409,
-    keyed by the field (both when both are taken).
+     Create an account and return it with a new session (`token`, `refreshToken`). A
+    taken username or email is a 409, keyed by the field (both when both are taken).
 
     Args:
         idempotency_key (str | Unset):
@@ -156,8 +156,8 @@ async def asyncio_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 409,
-    keyed by the field (both when both are taken).
+     Create an account and return it with a new session (`token`, `refreshToken`). A
+    taken username or email is a 409, keyed by the field (both when both are taken).
 
     Args:
         idempotency_key (str | Unset):
@@ -189,8 +189,8 @@ async def asyncio(
 ) -> GenericErrorModel | UserResponse | None:
     """Register a new user
 
-     Create an account and return it with a token. A taken username or email is a 409,
-    keyed by the field (both when both are taken).
+     Create an account and return it with a new session (`token`, `refreshToken`). A
+    taken username or email is a 409, keyed by the field (both when both are taken).
 
     Args:
         idempotency_key (str | Unset):

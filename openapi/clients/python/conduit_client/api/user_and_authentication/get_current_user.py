@@ -61,7 +61,7 @@ def sync_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Get current user
 
-     The user the token belongs to, with a fresh token.
+     The user the token belongs to, with that same token (reads mint none).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -86,7 +86,7 @@ def sync(
 ) -> GenericErrorModel | UserResponse | None:
     """Get current user
 
-     The user the token belongs to, with a fresh token.
+     The user the token belongs to, with that same token (reads mint none).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -107,7 +107,7 @@ async def asyncio_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Get current user
 
-     The user the token belongs to, with a fresh token.
+     The user the token belongs to, with that same token (reads mint none).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +130,7 @@ async def asyncio(
 ) -> GenericErrorModel | UserResponse | None:
     """Get current user
 
-     The user the token belongs to, with a fresh token.
+     The user the token belongs to, with that same token (reads mint none).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -87,8 +87,9 @@ def sync_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Existing user login
 
-     Exchange email and password for the user and a token. An unknown email and a
-    wrong password get the same answer, in comparable time.
+     Exchange email and password for the user and a new session: an access `token` and
+    a `refreshToken`. An unknown email and a wrong password get the same answer, in
+    comparable time.
 
     Args:
         body (LoginUserRequest):
@@ -119,8 +120,9 @@ def sync(
 ) -> GenericErrorModel | UserResponse | None:
     """Existing user login
 
-     Exchange email and password for the user and a token. An unknown email and a
-    wrong password get the same answer, in comparable time.
+     Exchange email and password for the user and a new session: an access `token` and
+    a `refreshToken`. An unknown email and a wrong password get the same answer, in
+    comparable time.
 
     Args:
         body (LoginUserRequest):
@@ -146,8 +148,9 @@ async def asyncio_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Existing user login
 
-     Exchange email and password for the user and a token. An unknown email and a
-    wrong password get the same answer, in comparable time.
+     Exchange email and password for the user and a new session: an access `token` and
+    a `refreshToken`. An unknown email and a wrong password get the same answer, in
+    comparable time.
 
     Args:
         body (LoginUserRequest):
@@ -176,8 +179,9 @@ async def asyncio(
 ) -> GenericErrorModel | UserResponse | None:
     """Existing user login
 
-     Exchange email and password for the user and a token. An unknown email and a
-    wrong password get the same answer, in comparable time.
+     Exchange email and password for the user and a new session: an access `token` and
+    a `refreshToken`. An unknown email and a wrong password get the same answer, in
+    comparable time.
 
     Args:
         body (LoginUserRequest):

@@ -6,14 +6,24 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.generic_error_model import GenericErrorModel
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    all_: bool | Unset = False,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["all"] = all_
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/users/logout",
+        "params": params,
     }
 
     return _kwargs
@@ -56,11 +66,16 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    all_: bool | Unset = False,
 ) -> Response[Any | GenericErrorModel]:
     """Log out
 
-     Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
-    by every worker and replica. Other tokens of the user stay valid.
+     End the presented token's session (beyond the RealWorld spec): its access and
+    refresh tokens are refused from now on, by every worker and replica. With
+    `all=true`, every session of the user ends (sign out everywhere).
+
+    Args:
+        all_ (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -70,7 +85,9 @@ def sync_detailed(
         Response[Any | GenericErrorModel]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        all_=all_,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -82,11 +99,16 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    all_: bool | Unset = False,
 ) -> Any | GenericErrorModel | None:
     """Log out
 
-     Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
-    by every worker and replica. Other tokens of the user stay valid.
+     End the presented token's session (beyond the RealWorld spec): its access and
+    refresh tokens are refused from now on, by every worker and replica. With
+    `all=true`, every session of the user ends (sign out everywhere).
+
+    Args:
+        all_ (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,17 +120,23 @@ def sync(
 
     return sync_detailed(
         client=client,
+        all_=all_,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    all_: bool | Unset = False,
 ) -> Response[Any | GenericErrorModel]:
     """Log out
 
-     Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
-    by every worker and replica. Other tokens of the user stay valid.
+     End the presented token's session (beyond the RealWorld spec): its access and
+    refresh tokens are refused from now on, by every worker and replica. With
+    `all=true`, every session of the user ends (sign out everywhere).
+
+    Args:
+        all_ (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +146,9 @@ async def asyncio_detailed(
         Response[Any | GenericErrorModel]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        all_=all_,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -128,11 +158,16 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    all_: bool | Unset = False,
 ) -> Any | GenericErrorModel | None:
     """Log out
 
-     Revoke the presented token (beyond the RealWorld spec): it is refused from now on,
-    by every worker and replica. Other tokens of the user stay valid.
+     End the presented token's session (beyond the RealWorld spec): its access and
+    refresh tokens are refused from now on, by every worker and replica. With
+    `all=true`, every session of the user ends (sign out everywhere).
+
+    Args:
+        all_ (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,5 +180,6 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            all_=all_,
         )
     ).parsed

@@ -88,7 +88,9 @@ def sync_detailed(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them (to `null`); a taken username or email is a 409.
+    bio/image clear them (to `null`); a taken username or email is a 409. A new
+    password ends every other session of the user; this one goes on, and the answer
+    holds the token presented.
 
     Args:
         body (UpdateUserRequest):
@@ -120,7 +122,9 @@ def sync(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them (to `null`); a taken username or email is a 409.
+    bio/image clear them (to `null`); a taken username or email is a 409. A new
+    password ends every other session of the user; this one goes on, and the answer
+    holds the token presented.
 
     Args:
         body (UpdateUserRequest):
@@ -147,7 +151,9 @@ async def asyncio_detailed(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them (to `null`); a taken username or email is a 409.
+    bio/image clear them (to `null`); a taken username or email is a 409. A new
+    password ends every other session of the user; this one goes on, and the answer
+    holds the token presented.
 
     Args:
         body (UpdateUserRequest):
@@ -177,7 +183,9 @@ async def asyncio(
     """Update current user
 
      Change any of email, username, password, bio and image. `null` or empty
-    bio/image clear them (to `null`); a taken username or email is a 409.
+    bio/image clear them (to `null`); a taken username or email is a 409. A new
+    password ends every other session of the user; this one goes on, and the answer
+    holds the token presented.
 
     Args:
         body (UpdateUserRequest):
