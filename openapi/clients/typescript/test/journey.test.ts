@@ -180,6 +180,24 @@ test("a whole Conduit journey through the TypeScript SDK", async () => {
   const tags = ok(await anonymous.GET("/tags"), 200);
   assert.ok(!tags.tags.includes(tag));
 
+  // A client holding a whole session refreshes once on a 401 and retries (bodies too);
+  // both tokens rotate (the old refresh token is spent).
+  const issued = ok(
+    await anonymous.POST("/users/login", {
+      body: { user: { email: reader.email, password: "ts_reader-password" } },
+    }),
+    200,
+  );
+  const spent = issued.user.refreshToken;
+  assert.ok(spent !== undefined, "a login starts a session");
+  const session = { token: "an-expired-token", refreshToken: spent };
+  const asSession = createConduitClient(baseUrl, session);
+  const renamed = ok(await asSession.PUT("/user", { body: { user: { bio: "refreshed" } } }), 200);
+  assert.equal(renamed.user.bio, "refreshed");
+  assert.notEqual(session.refreshToken, spent);
+  assert.equal(renamed.user.token, session.token);
+  assert.equal(ok(await asSession.GET("/user"), 200).user.token, session.token);
+
   // Logging out revokes that token only.
   assert.equal((await asAuthor.POST("/users/logout")).response.status, 204);
   assert.deepEqual(failed(await asAuthor.GET("/user"), 401), { token: ["is invalid"] });
