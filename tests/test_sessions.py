@@ -16,10 +16,10 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from db import writes
-from db.models import TokenFamily
+from db.models import TokenFamily, User
 from db.session import Database
 from tests.factories import PASSWORD, body_of, errors_of, register
 
@@ -225,3 +225,41 @@ def test_expired_families_are_purged(client: FlaskClient, db: Database) -> None:
     assert writes.purge_families(session, later, limit=1) == 1
     assert writes.purge_families(session, later, limit=None) == before - 1
     session.commit()
+
+
+def test_purge_command(sqlite_url: str) -> None:
+    """`python -m db.purge` sweeps what has lapsed, and nothing that has not."""
+    from db.purge import purge
+    from db.session import make_engine
+
+    engine = make_engine(sqlite_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        user = conn.execute(
+            insert(User)
+            .values(
+                username="purged",
+                username_key="purged",
+                email="p@example.com",
+                password_hash="x",
+                created_at=now,
+            )
+            .returning(User.id)
+        ).scalar_one()
+        for family, expires in (
+            ("lapsed", now - timedelta(seconds=1)),
+            ("live", now + timedelta(days=1)),
+        ):
+            conn.execute(
+                insert(TokenFamily).values(
+                    id=family, user_id=user, current_jti=family, created_at=now, expires_at=expires
+                )
+            )
+    try:
+        assert purge(sqlite_url, now) == (1, 0)
+        with engine.connect() as conn:
+            assert conn.scalars(select(TokenFamily.id)).all() == ["live"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(User).where(User.id == user))
+        engine.dispose()
