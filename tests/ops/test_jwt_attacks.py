@@ -109,6 +109,39 @@ def user_id_of(sql: Engine, token: str) -> int:
     return int(sub)
 
 
+REFRESH = "/api/users/token/refresh"
+
+
+@dataclass
+class Session:
+    token: str
+    refresh: str
+
+
+def _session(reply: Reply) -> Session:
+    assert reply.status in (200, 201), reply.body
+    user = reply.json()["user"]
+    return Session(user["token"], user["refreshToken"])
+
+
+def victim_session(base_url: str, login: Any) -> Session:
+    """A new session: a login with `login`'s body, or (no body) a new user's registration."""
+    if login is None:
+        name = f"s{uuid.uuid4().hex[:10]}"
+        body = {"user": {"username": name, "email": f"{name}@example.com", "password": PASSWORD}}
+        return _session(call(base_url, "POST", "/api/users", json_body=body))
+    return _session(call(base_url, "POST", "/api/users/login", json_body=login))
+
+
+def rotate(base_url: str, session: Session) -> Session:
+    return _session(call(base_url, "POST", REFRESH, json_body={"refreshToken": session.refresh}))
+
+
+def family_of(session: Session) -> str:
+    family: str = jwt.decode(session.token, JWT_SECRET, algorithms=["HS256"])["fam"]
+    return family
+
+
 @dataclass
 class Operation:
     method: str
@@ -240,9 +273,23 @@ def test_no_crafted_token_is_ever_taken_for_a_user(base_url: str, sql: Engine) -
     revoked_token = logged_in.json()["user"]["token"]
     assert call(base_url, "POST", "/api/users/logout", token=revoked_token).status == 204
 
+    # Sessions: the victim's refresh token sent as an access token, and the newest access
+    # token of a session ended by reuse detection (a spent refresh token presented again).
+    session = victim_session(base_url, login)
+    ended = victim_session(base_url, login)
+    spent = ended.refresh
+    for _ in range(2):
+        ended = rotate(base_url, ended)
+    assert call(base_url, "POST", REFRESH, json_body={"refreshToken": spent}).status == 401
+    attacker_family = family_of(victim_session(base_url, None))
+
     past = datetime.now(UTC) - timedelta(minutes=5)
     future = datetime.now(UTC) + timedelta(minutes=5)
     attacks: dict[str, Callable[[], str]] = {
+        "victim's refresh token as access token": lambda: f"Token {session.refresh}",
+        "victim's access token, session ended": lambda: f"Token {ended.token}",
+        "unknown session (fam)": lambda: f"Token {forge(victim, fam=str(uuid.uuid4()))}",
+        "attacker's session, victim's sub": lambda: f"Token {forge(victim, fam=attacker_family)}",
         "alg none": lambda: f"Token {alg_none(victim)}",
         "alg RS256 header, HMAC signature": lambda: f"Token {alg_rs256_confusion(victim)}",
         "wrong key": lambda: f"Token {forge(victim, key='not-the-server-key-' + 'x' * 32)}",
@@ -321,3 +368,40 @@ def _json_or_text(reply: Reply) -> Any:
         return reply.json()
     except ValueError:
         return reply.body.decode(errors="replace")
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_no_crafted_refresh_token_is_ever_exchanged(base_url: str, sql: Engine) -> None:
+    """RefreshToken refuses every crafted refresh token alike, and none harms the real session."""
+    victim = victim_session(base_url, None)
+    victim_id = user_id_of(sql, victim.token)
+    claims_of = jwt.decode(victim.refresh, JWT_SECRET, algorithms=["HS256"])
+    family, jti = claims_of["fam"], claims_of["jti"]
+    other = victim_session(base_url, None)
+    refresh_claims = {"type": "refresh", "fam": family, "jti": jti}
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    attacks: dict[str, str] = {
+        "access token": victim.token,
+        "alg none": alg_none(victim_id),
+        "wrong key": forge(victim_id, key="not-the-server-key-" + "x" * 32, **refresh_claims),
+        "HS512 with the right key": forge(victim_id, algorithm="HS512", **refresh_claims),
+        "expired": forge(
+            victim_id, exp=past, iat=past - timedelta(hours=1), nbf=past, **refresh_claims
+        ),
+        "missing fam": forge(victim_id, type="refresh", fam=None, jti=jti),
+        "unknown fam": forge(victim_id, type="refresh", fam=str(uuid.uuid4()), jti=jti),
+        "another user's session": forge(
+            victim_id, type="refresh", fam=family_of(other), jti=str(uuid.uuid4())
+        ),
+        "tampered sub, signature kept": tampered(other.refresh, victim_id),
+        "garbage": "not.a.jwt",
+    }
+    failures = []
+    for name, token in attacks.items():
+        reply = call(base_url, "POST", REFRESH, json_body={"refreshToken": token})
+        if (reply.status, _json_or_text(reply)) != (401, REJECTED):
+            failures.append(f"{name}: {reply.status} {reply.body[:200]!r}")
+    assert not failures, "\n".join(failures)
+    # none of them touched the victim's session (only a spent token of its own would)
+    assert call(base_url, "GET", "/api/user", token=victim.token).status == 200
+    assert rotate(base_url, victim).token
