@@ -41,7 +41,7 @@ API_DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; the engine is made here so each gunicorn worker owns its pool."""
     settings = settings or Settings()
-    observability.configure_logging(settings.log_level)
+    observability.configure_logging(settings.log_level, settings.log_format)
     if not settings.jwt_secret_key:  # not in production: Settings refuses a weak key there
         secret = _development_secret(INSTANCE_DIR)
         settings = settings.model_copy(update={"jwt_secret_key": secret})

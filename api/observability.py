@@ -1,4 +1,4 @@
-"""Request ids, one structured JSON log line per request, and Prometheus metrics."""
+"""Request ids, log lines (readable text or JSON, one per request), and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO
 from wsgiref.simple_server import WSGIServer
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_app_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -29,6 +29,8 @@ from prometheus_client import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
+
+from core.settings import LogFormat
 
 log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -44,31 +46,101 @@ LATENCY = Histogram(
 )
 
 
+# CSI (colors: werkzeug's request lines), OSC, and two-character escapes; then any stray ESC.
+_ANSI_ESCAPE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])|\x1b"
+)
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without terminal escape sequences."""
+    return _ANSI_ESCAPE.sub("", text)
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record `request_id`: the id of the request being served, else None."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = g.get("request_id") if has_app_context() else None
+        return True
+
+
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    """`extra={"fields": {...}}` of the record, with its request id when it has one."""
+    fields: dict[str, object] = dict(getattr(record, "fields", {}))
+    request_id = getattr(record, "request_id", None)
+    if request_id is not None:
+        fields.setdefault("request_id", request_id)
+    return fields
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; `extra={"fields": {...}}` adds structured fields."""
+    """One JSON object per line; `extra={"fields": {...}}` adds structured fields.
+
+    Terminal escapes are dropped: JSON goes to log collectors, where they are noise.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
+        entry: dict[str, object] = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
-            **getattr(record, "fields", {}),
+            "message": strip_ansi(record.getMessage()),
+            **_fields(record),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = strip_ansi(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str = "INFO") -> None:
+class TextFormatter(logging.Formatter):
+    """One line a person reads: time, level, logger, message, then the fields as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        head = (
+            f"{self.formatTime(record, '%Y-%m-%d %H:%M:%S')} {record.levelname:<7} {record.name}:"
+        )
+        fields = " ".join(f"{key}={_text_value(value)}" for key, value in _fields(record).items())
+        line = " ".join(part for part in (head, record.getMessage(), fields) if part)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _text_value(value: object) -> str:
+    """As is, or quoted and escaped when it would split the line or hide in it."""
+    text = str(value)
+    if text and all(c.isprintable() and not c.isspace() for c in text):
+        return text
+    return json.dumps(text)
+
+
+FORMATTERS: dict[LogFormat, type[logging.Formatter]] = {
+    "json": JsonFormatter,
+    "text": TextFormatter,
+}
+
+
+def log_handler(log_format: LogFormat, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing `log_format` lines to `stream` (stderr), with request ids."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(FORMATTERS[log_format]())
+    handler.addFilter(RequestIdFilter())
+    return handler
+
+
+def configure_logging(level: str = "INFO", log_format: LogFormat = "json") -> None:
+    """Our handler, alone on the root logger; another app built later sets its own format."""
     root = logging.getLogger()
-    if any(getattr(h, "_conduit", False) for h in root.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler._conduit = True  # type: ignore[attr-defined]
-    root.handlers = [handler]
-    root.setLevel(level)
+    ours = next((h for h in root.handlers if getattr(h, "_conduit", False)), None)
+    if ours is None:
+        ours = log_handler(log_format)
+        ours._conduit = True  # type: ignore[attr-defined]
+        root.handlers = [ours]
+        root.setLevel(level)
+    else:
+        ours.setFormatter(FORMATTERS[log_format]())
 
 
 def _endpoint_label() -> str:

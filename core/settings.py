@@ -6,7 +6,7 @@ Building them reads; it writes nothing (the development JWT key is made by `crea
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -14,6 +14,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 MIN_SECRET_BYTES = 32
+LogFormat = Literal["json", "text"]
+
+
+def _log_format_for(values: dict[str, Any]) -> LogFormat:
+    """Unset LOG_FORMAT: readable lines in development, JSON everywhere else."""
+    return "text" if values.get("app_env", "development") == "development" else "json"
 
 
 class Settings(BaseSettings):
@@ -42,6 +48,8 @@ class Settings(BaseSettings):
     # Number of reverse proxies in front of us whose X-Forwarded-* headers are trusted.
     proxy_count: int = Field(default=0, ge=0, le=5)
     log_level: str = "INFO"
+    # "text": one readable line per record; "json": one object per line, for log collectors.
+    log_format: LogFormat = Field(default_factory=_log_format_for)
     access_log: bool = True
 
     # Sessions: rotating refresh tokens (api/sessions.py). A presented spent refresh token
