@@ -142,6 +142,8 @@ def operations() -> list[Operation]:
                 outer = _resolve(body["schema"])
                 envelope = next(iter(outer["properties"]))
                 inner = _resolve(outer["properties"][envelope])
+                if "properties" not in inner:  # a body without an envelope (RefreshToken)
+                    envelope, inner = None, outer
                 fields = {k: v.get("type", "string") for k, v in inner["properties"].items()}
             params = [*item.get("parameters", []), *op.get("parameters", [])]
             query = [p["name"] for p in params if p["in"] == "query"]
