@@ -20,8 +20,8 @@ UPSTREAM_OPERATION_IDS = {
     "CreateArticleComment", "DeleteArticleComment", "CreateArticleFavorite",
     "DeleteArticleFavorite", "GetTags",
 }  # fmt: skip
-# Beyond the RealWorld spec: probes and token revocation.
-OUR_OPERATION_IDS = {"GetHealth", "GetReadiness", "Logout"}
+# Beyond the RealWorld spec: probes, sessions and token revocation.
+OUR_OPERATION_IDS = {"GetHealth", "GetReadiness", "Logout", "RefreshToken"}
 # Served by the app but not API operations: the spec itself and its UI.
 NOT_OPERATIONS = re.compile(r"^/api/(openapi\.json|docs(/.*)?)$")
 
