@@ -155,10 +155,16 @@ def slugify(title: str) -> str:
 
 def _free_slug(session: Session, base: str, article_id: int | None) -> str:
     pattern = re.compile(rf"^{re.escape(base)}(?:-(\d+))?$")
+    other = article_id or 0
+    # Another article's former slugs count as taken: a link to it must never change owner.
     taken = set(
         session.scalars(
-            select(Article.slug).where(
-                Article.slug.like(f"{base}%"), Article.id != (article_id or 0)
+            select(Article.slug)
+            .where(Article.slug.like(f"{base}%"), Article.id != other)
+            .union(
+                select(slug_history.c.slug).where(
+                    slug_history.c.slug.like(f"{base}%"), slug_history.c.article_id != other
+                )
             )
         )
     )
@@ -191,7 +197,7 @@ def assign_slug(session: Session, article: Article) -> None:
                 raise
     else:
         raise RuntimeError("could not allocate a slug")  # pragma: no cover
-    # A slug names one article: taking it ends any older article's claim to it.
+    # Renaming back to a former title takes the slug back out of the article's own history.
     session.execute(delete(slug_history).where(slug_history.c.slug == article.slug))
     if old_slug is not None and old_slug != article.slug:
         session.execute(slug_history.insert().values(slug=old_slug, article_id=article.id))
