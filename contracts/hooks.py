@@ -13,6 +13,8 @@ status, another key, another message next to it) still fails the run.
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from typing import Any
 
 import schemathesis
@@ -80,3 +82,24 @@ def _tolerate_unparsable_urls() -> None:
 
 
 _tolerate_unparsable_urls()
+
+
+VALID_KEY = re.compile(r"[!-~]{1,200}")
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, **_kwargs: Any) -> None:
+    """Make every valid Idempotency-Key unique. schemathesis reuses the documented example
+    key, so a later create would be answered with the replay of an earlier one, whose resource
+    a later step may have deleted: correct for the API, a false "created resource not found"
+    for the stateful checks. Invalid keys are left alone for negative testing; replays,
+    reuse and races of keys are proven by tests/test_idempotency.py and the live suite."""
+    headers = case.headers or {}
+    for name in list(headers):
+        value = headers[name]
+        if (
+            name.lower() == "idempotency-key"
+            and isinstance(value, str)
+            and VALID_KEY.fullmatch(value)
+        ):
+            headers[name] = f"{value}-{uuid.uuid4().hex}"
