@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -82,6 +82,16 @@ def default_errors(status: int) -> Errors:
 def fail(status: int, key: str, message: str, headers: Mapping[str, str] | None = None) -> NoReturn:
     """Stop the request with `{"errors": {key: [message]}}`."""
     fail_with(status, {key: [message]}, headers)
+
+
+T = TypeVar("T")
+
+
+def found(value: T | None, resource: str) -> T:
+    """`value`, or a 404 keyed by the resource type (`article`, `profile`, `comment`)."""
+    if value is None:
+        fail(404, resource, "not found")
+    return value
 
 
 def fail_with(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.context import db_session
-from api.errors import fail
+from api.errors import found
 from db import queries
 
 SLUG = [
@@ -27,14 +27,9 @@ def article_response(slug: str, viewer_id: int | None) -> dict[str, Any]:
     view = queries.article(session, slug, viewer_id)
     if view is None and (renamed := queries.current_slug(session, slug)) is not None:
         view = queries.article(session, renamed, viewer_id)
-    if view is None:
-        fail(404, "article", "not found")
-    return {"article": view}
+    return {"article": found(view, "article")}
 
 
 def article_id_or_404(slug: str) -> int:
     """The id of the article a slug names now or named before a rename; else 404."""
-    article_id = queries.article_id(db_session(), slug)
-    if article_id is None:
-        fail(404, "article", "not found")
-    return article_id
+    return found(queries.article_id(db_session(), slug), "article")

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from api.context import current_user, db_session, viewer_id
-from api.errors import fail
+from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_id_or_404, article_response
 from db import queries, writes
@@ -48,9 +48,8 @@ NEW_ARTICLE_EXAMPLE = {
 
 
 def _own_article_or_error(slug: str) -> Article:
-    article = queries.article_to_change(db_session(), article_id_or_404(slug))
-    if article is None:  # deleted between the two reads
-        fail(404, "article", "not found")
+    # None when deleted between the two reads
+    article = found(queries.article_to_change(db_session(), article_id_or_404(slug)), "article")
     if article.author_id != current_user().id:
         fail(403, "article", "forbidden")
     return article

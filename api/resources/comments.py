@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from api.context import current_user, db_session, viewer_id
-from api.errors import fail
+from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_id_or_404
 from db import queries, writes
@@ -74,9 +74,9 @@ class CommentById(MethodView):
         Only the comment's author may. A comment of another article is a 404.
         """
         session = db_session()
-        author_id = queries.comment_author_id(session, article_id_or_404(slug), id)
-        if author_id is None:
-            fail(404, "comment", "not found")
+        author_id = found(
+            queries.comment_author_id(session, article_id_or_404(slug), id), "comment"
+        )
         if author_id != current_user().id:
             fail(403, "comment", "forbidden")
         writes.delete_comment(session, id)

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from api.context import current_user, db_session, viewer_id
-from api.errors import fail
+from api.errors import fail, found
 from api.extensions import Blueprint, link
 from db import queries, writes
 from schemas.profiles import ProfileResponse
@@ -18,17 +18,11 @@ USERNAME = {"description": "Username of the profile", "example": "jake"}
 
 
 def _profile_or_404(username: str, viewer_id: int | None) -> dict[str, Any]:
-    profile = queries.profile(db_session(), username, viewer_id)
-    if profile is None:
-        fail(404, "profile", "not found")
-    return {"profile": profile}
+    return {"profile": found(queries.profile(db_session(), username, viewer_id), "profile")}
 
 
 def _user_id_or_404(username: str) -> int:
-    user_id = queries.user_id(db_session(), username)
-    if user_id is None:
-        fail(404, "profile", "not found")
-    return user_id
+    return found(queries.user_id(db_session(), username), "profile")
 
 
 @blp.route("/profiles/<username>", parameters=[{"in": "path", "name": "username", **USERNAME}])
