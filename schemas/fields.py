@@ -7,6 +7,7 @@ client printing `key + " " + message` shows "title can't be blank".
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -137,11 +138,15 @@ class Messages(fields.Field):  # type: ignore[type-arg]
         "validator_failed": INVALID,
     }
 
+    @functools.cached_property
+    def _rules_in_order(self) -> tuple[Any, ...]:
+        # Length limits first, so an oversized value is refused before any other rule scans it.
+        # Worked out once per field, on first use (subclasses add rules in their __init__).
+        return tuple(sorted(self.validators, key=lambda v: not isinstance(v, validate.Length)))
+
     def _validate(self, value: Any) -> None:
-        # One message per field: the first rule that fails. Length limits come first, so an
-        # oversized value is refused before any other rule scans it.
-        ordered = sorted(self.validators, key=lambda v: not isinstance(v, validate.Length))
-        for validator in ordered:
+        # One message per field: the first rule that fails.
+        for validator in self._rules_in_order:
             if validator(value) is False:
                 raise self.make_error("validator_failed")
 
