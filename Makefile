@@ -64,13 +64,15 @@ $(NODE_STAMP): $(TS_SDK)/package.json $(TS_SDK)/package-lock.json
 	cd $(TS_SDK) && npm ci --no-audit --no-fund
 
 # Generate both SDKs from openapi/openapi.json into $(1): $(1)/python (the whole package) and
-# $(1)/typescript/src/schema.ts (the types; src/index.ts is written by hand). The generator's
+# $(1)/typescript/src/schema.ts (the types; src/index.ts is written by hand). Hand-written
+# Python modules in $(SDKS)/python-extras/ are copied into the package. The generator's
 # ruff hooks run our venv's pinned ruff; nothing generated carries a date or a path.
 define generate-sdks
 	rm -rf $(1)/python $(1)/typescript/src/schema.ts && mkdir -p $(1)/typescript/src
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --fail-on-warning \
 	  --path openapi/openapi.json --config $(SDKS)/python-config.yml --meta pdm --output-path $(1)/python
 	rm -rf $(1)/python/.ruff_cache
+	cp $(SDKS)/python-extras/*.py $(1)/python/conduit_client/
 	cd $(TS_SDK) && npx --no -- openapi-typescript ../../openapi.json --output $(abspath $(1))/typescript/src/schema.ts
 endef
 

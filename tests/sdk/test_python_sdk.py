@@ -7,11 +7,13 @@ RealWorld 2.0 `errors` map each key (a field's wire name, `token`, `article`, ..
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import httpx
 from conduit_client import AuthenticatedClient, Client
 from conduit_client.api.articles import (
     create_article,
@@ -62,6 +64,7 @@ from conduit_client.models import (
     User,
     UserResponse,
 )
+from conduit_client.refreshing import Session, refreshing_client
 from conduit_client.types import Response
 
 M = TypeVar("M")
@@ -275,3 +278,52 @@ def author_journey(
     gone = error(get_article.sync_detailed(slug, client=author), HTTPStatus.NOT_FOUND)
     assert gone == {"article": ["not found"]}
     print(f"journey ok: {author_name} wrote {slug}; {reader_name} followed, favorited, commented")
+
+
+def test_refreshing_session(api_url: str) -> None:
+    """A client holding a whole session refreshes once on a 401 and retries, sync and async;
+    both tokens rotate; a session that is over gives back the 401 after one refresh attempt."""
+    with Client(base_url=api_url, raise_on_unexpected_status=True) as anonymous:
+        signup = register(anonymous, "py_session")
+    spent = signup.refresh_token
+    assert isinstance(spent, str)
+    session = Session(token="an-expired-token", refresh_token=spent)
+    told: list[Session] = []
+    sent: list[str] = []
+
+    def record(request: httpx.Request) -> None:
+        sent.append(f"{request.method} {request.url.path}")
+
+    with refreshing_client(
+        api_url, session, told.append, httpx_args={"event_hooks": {"request": [record]}}
+    ) as client:
+        # The body of the retried request is sent again.
+        body = UpdateUserRequest(user=UpdateUser(bio="refreshed"))
+        renamed = update_current_user.sync_detailed(client=client, body=body)
+        assert expect(renamed, HTTPStatus.OK, UserResponse).user.bio == "refreshed"
+        assert sent == ["PUT /api/user", "POST /api/users/token/refresh", "PUT /api/user"]
+        assert session.refresh_token != spent and told == [session]
+        # The server answers with the token presented: the refreshed one.
+        me = expect(get_current_user.sync_detailed(client=client), HTTPStatus.OK, UserResponse)
+        assert me.user.token == session.token
+        # Signing out everywhere ends the session, refresh family included...
+        assert logout.sync_detailed(client=client, all_=True).status_code == HTTPStatus.NO_CONTENT
+        # ...so the client's next 401 tries one refresh, which fails, and hands back the 401.
+        sent.clear()
+        dead = get_current_user.sync_detailed(client=client)
+        assert error(dead, HTTPStatus.UNAUTHORIZED) == {"token": ["is invalid"]}
+        assert sent == ["GET /api/user", "POST /api/users/token/refresh"]
+        assert len(told) == 1
+
+    # The same flow drives the async client.
+    with Client(base_url=api_url, raise_on_unexpected_status=True) as anonymous:
+        again = register(anonymous, "py_session_async")
+    assert isinstance(again.refresh_token, str)
+    fresh = Session(token="an-expired-token", refresh_token=again.refresh_token)
+
+    async def journey() -> str:
+        async with refreshing_client(api_url, fresh) as client:
+            response = await get_current_user.asyncio_detailed(client=client)
+            return expect(response, HTTPStatus.OK, UserResponse).user.token
+
+    assert asyncio.run(journey()) == fresh.token != "an-expired-token"
