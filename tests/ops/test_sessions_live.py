@@ -1,4 +1,4 @@
-"""Sessions against gunicorn with 4 workers on PostgreSQL: every request on a connection of
+"""Sessions against gunicorn with 4 workers on PostgreSQL and Redis: every request on a connection of
 its own, so any worker may answer it, and what one worker spent or revoked binds them all.
 
 Rotation, reuse detection (the whole family dies, its newest tokens too), two tabs
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.http import Reply, call
-from tests.support.ops import gunicorn_server
+from tests.support.ops import REDIS_URL, gunicorn_server
 
 PASSWORD = "session password 1"
 REFRESH = "/api/users/token/refresh"
@@ -33,7 +33,8 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def base_url(database_url: str) -> Iterator[str]:
-    with gunicorn_server(database_url, workers=WORKERS) as server:
+    # Redis as production has it (shared rate limits, and whatever else it serves there).
+    with gunicorn_server(database_url, workers=WORKERS, env={"REDIS_URL": REDIS_URL}) as server:
         deadline = time.monotonic() + 30
         while len(server.worker_pids()) < WORKERS and time.monotonic() < deadline:
             time.sleep(0.1)  # the master forks them one after another
