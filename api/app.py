@@ -12,7 +12,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, docs, errors, headers, observability, ratelimit
+from api import auth, cookies, docs, errors, headers, observability, ratelimit
 from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
 from api.passwords import Passwords
@@ -22,7 +22,7 @@ from db.session import Database
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2.0.0"
+API_VERSION = "2.1.0"
 API_DESCRIPTION = (
     "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
     "articles with tags, favorites, comments and a personal feed.\n\n"
@@ -84,7 +84,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     CORS(
         app,
         resources={f"{API_PREFIX}/*": {"origins": settings.allowed_origins}},
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Request-ID",
+            "Idempotency-Key",
+            cookies.CSRF_HEADER,
+        ],
+        # Cookie mode: pages on the allowlisted origins may send the session cookie; never
+        # with a wildcard (flask-cors would echo any origin).
+        supports_credentials=settings.session_cookie and settings.allowed_origins != "*",
         # WWW-Authenticate: a public read served anonymously says the token was not taken.
         expose_headers=[
             "ETag",

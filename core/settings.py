@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # revokes its family, except within the grace window after its rotation (two tabs).
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     refresh_grace_seconds: int = Field(default=10, ge=0, le=300)
+    # Cookie mode (api/cookies.py): the refresh token travels in an HttpOnly cookie, not in
+    # bodies, out of reach of page scripts. Off by default: RealWorld clients use bodies.
+    session_cookie: bool = False
+    # Secure unless serving plain http (local development and tests).
+    session_cookie_secure: bool = True
+    session_cookie_samesite: Literal["Strict", "Lax", "None"] = "Strict"
 
     @field_validator("cors_origins", mode="before")
     @classmethod

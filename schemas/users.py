@@ -134,11 +134,16 @@ class User(ModelSchema):
 
 
 class RefreshTokenRequest(Schema):
+    # Required, except in cookie mode (SESSION_COOKIE), where the cookie may carry it instead.
     refresh_token = String(
-        required=True,
         data_key="refreshToken",
         validate=length(8192),
-        metadata={"example": "jwt.refresh.token.here"},
+        metadata={
+            "example": "jwt.refresh.token.here",
+            "description": "The session's refresh token. Required unless the server runs in"
+            " cookie mode and the `conduit_refresh` cookie holds it (then the"
+            " `X-CSRF-Protection` header must be sent too)",
+        },
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
-from api import sessions
+from api import cookies, sessions
 from api.auth import CHALLENGE, current_family, presented_token, revoke_current_token
 from api.context import current_user, db_session
 from api.errors import TAKEN, fail, fail_with
@@ -16,6 +16,7 @@ from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
 from db import queries, writes
 from db.models import User
+from schemas.fields import BLANK
 from schemas.users import (
     LoginUserRequest,
     LogoutQuery,
@@ -56,13 +57,22 @@ def _user_response(user: User, token: str, refresh_token: str | None = None) -> 
     return {"user": body}
 
 
+def _session_response(user: User, tokens: sessions.Tokens) -> dict[str, Any]:
+    """The user with a session's tokens: the refresh token in the body, or in cookie mode
+    in the HttpOnly cookie only."""
+    if cookies.enabled():
+        cookies.deliver(tokens.refresh)
+        return _user_response(user, tokens.access)
+    return _user_response(user, tokens.access, tokens.refresh)
+
+
 def _new_session(user: User) -> dict[str, Any]:
     """The user with the tokens of a new session, committed."""
     session = db_session()
     session.flush()  # a new user's id
     tokens = sessions.start(user.id)
     session.commit()
-    return _user_response(user, tokens.access, tokens.refresh)
+    return _session_response(user, tokens)
 
 
 def _ensure_available(username: str | None, email: str | None, except_id: int = 0) -> None:
@@ -110,7 +120,7 @@ class RefreshToken(MethodView):
     @blp.arguments(RefreshTokenRequest, example={"refreshToken": "jwt.refresh.token.here"})
     @blp.response(200, UserResponse)
     @blp.links(200, **USER_LINKS)
-    @blp.errors(401, 429)
+    @blp.errors(401, 403, 429)
     @blp.doc(operationId="RefreshToken")
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Refresh the session
@@ -119,10 +129,14 @@ class RefreshToken(MethodView):
         presented is spent. Presenting a spent one again ends its whole session (every
         token of it) and is a 401, except within a few seconds of its exchange
         (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
-        new session again.
+        new session again. In cookie mode the `conduit_refresh` cookie may carry the
+        refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
         """
-        user, tokens = sessions.refresh(payload["refresh_token"])
-        return _user_response(user, tokens.access, tokens.refresh)
+        raw = payload.get("refresh_token") or cookies.presented()
+        if raw is None:
+            fail(422, "refreshToken", BLANK)
+        user, tokens = sessions.refresh(raw)
+        return _session_response(user, tokens)
 
 
 @blp.route("/users")
@@ -216,3 +230,5 @@ class Logout(MethodView):
         else:
             sessions.end(current_family())
         db_session().commit()
+        if cookies.enabled():
+            cookies.clear()

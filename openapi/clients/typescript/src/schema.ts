@@ -398,7 +398,8 @@ export interface paths {
          *     presented is spent. Presenting a spent one again ends its whole session (every
          *     token of it) and is a 401, except within a few seconds of its exchange
          *     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
-         *     new session again.
+         *     new session again. In cookie mode the `conduit_refresh` cookie may carry the
+         *     refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
          */
         post: operations["RefreshToken"];
         delete?: never;
@@ -546,8 +547,11 @@ export interface components {
             profile: components["schemas"]["Profile"];
         };
         RefreshTokenRequest: {
-            /** @example jwt.refresh.token.here */
-            refreshToken: string;
+            /**
+             * @description The session's refresh token. Required unless the server runs in cookie mode and the `conduit_refresh` cookie holds it (then the `X-CSRF-Protection` header must be sent too)
+             * @example jwt.refresh.token.here
+             */
+            refreshToken?: string;
         };
         SingleArticleResponse: {
             article: components["schemas"]["Article"];
@@ -1478,6 +1482,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["GenericError"];

@@ -6,6 +6,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="RefreshTokenRequest")
 
 
@@ -13,10 +15,12 @@ T = TypeVar("T", bound="RefreshTokenRequest")
 class RefreshTokenRequest:
     """
     Attributes:
-        refresh_token (str):  Example: jwt.refresh.token.here.
+        refresh_token (str | Unset): The session's refresh token. Required unless the server runs in cookie mode and the
+            `conduit_refresh` cookie holds it (then the `X-CSRF-Protection` header must be sent too) Example:
+            jwt.refresh.token.here.
     """
 
-    refresh_token: str
+    refresh_token: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -24,18 +28,16 @@ class RefreshTokenRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "refreshToken": refresh_token,
-            }
-        )
+        field_dict.update({})
+        if refresh_token is not UNSET:
+            field_dict["refreshToken"] = refresh_token
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        refresh_token = d.pop("refreshToken")
+        refresh_token = d.pop("refreshToken", UNSET)
 
         refresh_token_request = cls(
             refresh_token=refresh_token,

@@ -43,6 +43,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = GenericErrorModel.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 413:
         response_413 = GenericErrorModel.from_dict(response.json())
 
@@ -91,7 +96,8 @@ def sync_detailed(
     presented is spent. Presenting a spent one again ends its whole session (every
     token of it) and is a 401, except within a few seconds of its exchange
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
-    new session again.
+    new session again. In cookie mode the `conduit_refresh` cookie may carry the
+    refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
 
     Args:
         body (RefreshTokenRequest):
@@ -126,7 +132,8 @@ def sync(
     presented is spent. Presenting a spent one again ends its whole session (every
     token of it) and is a 401, except within a few seconds of its exchange
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
-    new session again.
+    new session again. In cookie mode the `conduit_refresh` cookie may carry the
+    refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
 
     Args:
         body (RefreshTokenRequest):
@@ -156,7 +163,8 @@ async def asyncio_detailed(
     presented is spent. Presenting a spent one again ends its whole session (every
     token of it) and is a 401, except within a few seconds of its exchange
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
-    new session again.
+    new session again. In cookie mode the `conduit_refresh` cookie may carry the
+    refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
 
     Args:
         body (RefreshTokenRequest):
@@ -189,7 +197,8 @@ async def asyncio(
     presented is spent. Presenting a spent one again ends its whole session (every
     token of it) and is a 401, except within a few seconds of its exchange
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
-    new session again.
+    new session again. In cookie mode the `conduit_refresh` cookie may carry the
+    refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
 
     Args:
         body (RefreshTokenRequest):

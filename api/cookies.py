@@ -1,0 +1,92 @@
+"""Cookie mode (`SESSION_COOKIE=true`): the refresh token in an HttpOnly cookie, CSRF-guarded.
+
+Login, registration and refresh set the cookie instead of putting `refreshToken` in the body,
+so no page script (an XSS payload included) can read it. Its path is /api/users: only the
+refresh and logout operations ever receive it. A refresh that takes the token from the cookie
+is a request a browser makes on its own, so it must prove it comes from a page we trust
+(OWASP's custom-header defence, with origin verification):
+- the `X-CSRF-Protection` header must be present: a cross-origin page can only send a custom
+  header after a CORS preflight, which only origins in `CORS_ORIGINS` pass, and an HTML form
+  cannot send one at all;
+- the `Origin` header, when the browser sends one, must be this API's own or an allowed one.
+`SameSite` (Strict by default) keeps the cookie off cross-site requests to begin with.
+A refresh token in the body needs none of this: nothing ambient is used.
+"""
+
+from __future__ import annotations
+
+from flask import Response, after_this_request, current_app, request
+
+from api.errors import fail
+from core.settings import Settings
+
+COOKIE = "conduit_refresh"
+COOKIE_PATH = "/api/users"
+CSRF_HEADER = "X-CSRF-Protection"
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["conduit_settings"]
+    return settings
+
+
+def enabled() -> bool:
+    return _settings().session_cookie
+
+
+def deliver(refresh_token: str) -> None:
+    """Set the cookie on this request's response."""
+    settings = _settings()
+    max_age = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+
+    @after_this_request
+    def _set(response: Response) -> Response:
+        response.set_cookie(
+            COOKIE,
+            refresh_token,
+            max_age=max_age,
+            path=COOKIE_PATH,
+            secure=settings.session_cookie_secure,
+            httponly=True,
+            samesite=settings.session_cookie_samesite,
+        )
+        return response
+
+
+def clear() -> None:
+    """Expire the cookie with this request's response (logout)."""
+    settings = _settings()
+
+    @after_this_request
+    def _clear(response: Response) -> Response:
+        response.delete_cookie(
+            COOKIE,
+            path=COOKIE_PATH,
+            secure=settings.session_cookie_secure,
+            httponly=True,
+            samesite=settings.session_cookie_samesite,
+        )
+        return response
+
+
+def _origin_allowed(origin: str) -> bool:
+    if origin == request.host_url.rstrip("/"):
+        return True
+    allowed = _settings().allowed_origins
+    return allowed == "*" or origin in allowed
+
+
+def presented() -> str | None:
+    """The refresh token in the cookie, once the request proved it is no forgery; None when
+    cookie mode is off or no cookie came. A forgery stops here with a 403 (`csrf`)."""
+    if not enabled():
+        return None
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    if not request.headers.get(CSRF_HEADER):
+        fail(403, "csrf", f"{CSRF_HEADER} header is missing")
+    origin = request.headers.get("Origin")
+    if origin is not None and not _origin_allowed(origin):
+        fail(403, "csrf", "origin is not allowed")
+    return token
