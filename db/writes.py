@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, TableClause, delete, select, update
+from sqlalchemy import Insert, Integer, TableClause, Update, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -132,17 +132,67 @@ def unfollow(session: Session, follower_id: int, followed_id: int) -> None:
     )
 
 
+_FAN = bindparam("user_id", type_=Integer)
+_ARTICLE = bindparam("article_id", type_=Integer)
+
+
+def _count_by(delta: int, changed: Any) -> Update:
+    """Move the counter of the article whose favorites row `changed` returns, if any."""
+    return (
+        update(Article)
+        .where(Article.id.in_(select(changed.c.article_id)))
+        .values(favorites_count=Article.favorites_count + delta)
+    )
+
+
+# PostgreSQL: the row change and the counter in one statement. The counter moves only when
+# the row did (the insert's ON CONFLICT or the delete found nothing, RETURNING is empty), and
+# the UPDATE's row lock serializes concurrent fans, so the count stays exact under races.
+_FAVORITE_PG = _count_by(
+    1,
+    postgresql.insert(favorites)
+    .values(user_id=_FAN, article_id=_ARTICLE)
+    .on_conflict_do_nothing()
+    .returning(favorites.c.article_id)
+    .cte("added"),
+)
+_UNFAVORITE_PG = _count_by(
+    -1,
+    delete(favorites)
+    .where(favorites.c.user_id == _FAN, favorites.c.article_id == _ARTICLE)
+    .returning(favorites.c.article_id)
+    .cte("removed"),
+)
+# SQLite has no data-modifying CTEs; it runs one writer at a time, so the row change's
+# rowcount, then the counter, in the same transaction is as exact.
+_FAVORITE_SQLITE = (
+    sqlite.insert(favorites).values(user_id=_FAN, article_id=_ARTICLE).on_conflict_do_nothing()
+)
+_UNFAVORITE_SQLITE = delete(favorites).where(
+    favorites.c.user_id == _FAN, favorites.c.article_id == _ARTICLE
+)
+
+
+def _move_count(session: Session, user_id: int, article_id: int, favor: bool) -> None:
+    params = {"user_id": user_id, "article_id": article_id}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_FAVORITE_PG if favor else _UNFAVORITE_PG, params)
+        return
+    result = session.execute(_FAVORITE_SQLITE if favor else _UNFAVORITE_SQLITE, params)
+    if int(getattr(result, "rowcount", 0) or 0) == 1:
+        session.execute(
+            update(Article)
+            .where(Article.id == article_id)
+            .values(favorites_count=Article.favorites_count + (1 if favor else -1))
+        )
+
+
 def favorite(session: Session, user_id: int, article_id: int) -> None:
-    stmt = insert_ignore(session, favorites)
-    session.execute(stmt.values(user_id=user_id, article_id=article_id))
+    _move_count(session, user_id, article_id, favor=True)
 
 
 def unfavorite(session: Session, user_id: int, article_id: int) -> None:
-    session.execute(
-        delete(favorites).where(
-            favorites.c.user_id == user_id, favorites.c.article_id == article_id
-        )
-    )
+    _move_count(session, user_id, article_id, favor=False)
 
 
 def slugify(title: str) -> str:

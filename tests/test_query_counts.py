@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 
 from db.models import Article, Comment, User, favorites, follows
 from db.session import Database
@@ -53,6 +53,14 @@ def data(client: FlaskClient, db: Database) -> Data:
         insert(favorites),
         [{"user_id": reader_id, "article_id": ids[s]} for s in slugs[::2]]
         + [{"user_id": author_ids[0], "article_id": ids[s]} for s in slugs[:5]],
+    )
+    # Bulk rows bypass the favorite statements, so the counters are set as they would be.
+    session.execute(
+        update(Article).values(
+            favorites_count=select(func.count())
+            .where(favorites.c.article_id == Article.id)
+            .scalar_subquery()
+        )
     )
     session.execute(
         insert(follows), [{"follower_id": reader_id, "followed_id": a} for a in author_ids]
