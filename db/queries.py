@@ -138,32 +138,49 @@ def profile(session: Session, username: str, viewer_id: int | None) -> ProfileVi
     return _profile_view(row) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user a token names, as a request reads it: the columns views use, no password hash.
+
+    Read-only; a write that changes the user goes through db/writes.py.
+    """
+
+    id: int
+    username: str
+    email: str
+    bio: str | None
+    image: str | None
+
+
+PRINCIPAL_COLUMNS = (User.id, User.username, User.email, User.bio, User.image)
+
 _USER_ID = select(User.id).where(User.username == bindparam("username"))
 _USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
-# The token's user, and whether the token was revoked by a logout: one round trip for both.
-_USER_UNLESS_REVOKED = select(
-    User, exists().where(RevokedToken.jti == bindparam("jti")).label("revoked")
-).where(User.id == bindparam("user_id"))
-
-
+_JTI_REVOKED = exists().where(RevokedToken.jti == bindparam("jti"))
+# The token's user unless the token was revoked by a logout: one round trip, reading
+# nothing but the principal's columns (an index lookup on the primary key, a probe of the
+# blocklist's). Checked on every request, never cached, so a revocation or a deleted user
+# refuses the very next request on every worker.
+_PRINCIPAL_UNLESS_REVOKED = select(*PRINCIPAL_COLUMNS).where(
+    User.id == bindparam("user_id"), ~_JTI_REVOKED
+)
 # The same, for a token of a session (its family): also refused once the family is revoked.
-# Still one round trip: the family's state is one more EXISTS in the same statement.
-_USER_UNLESS_REVOKED_IN_FAMILY = select(
-    User,
-    or_(
-        exists().where(RevokedToken.jti == bindparam("jti")),
-        ~exists().where(
-            TokenFamily.id == bindparam("family"),
-            TokenFamily.user_id == User.id,
-            TokenFamily.revoked_at.is_(None),
-        ),
-    ).label("revoked"),
-).where(User.id == bindparam("user_id"))
+_PRINCIPAL_UNLESS_REVOKED_IN_FAMILY = _PRINCIPAL_UNLESS_REVOKED.where(
+    exists().where(
+        TokenFamily.id == bindparam("family"),
+        TokenFamily.user_id == User.id,
+        TokenFamily.revoked_at.is_(None),
+    )
+)
 _FAMILY_AND_USER = (
     select(TokenFamily, User)
     .join(User, User.id == TokenFamily.user_id)
     .where(TokenFamily.id == bindparam("family"))
 )
+
+
+def principal(row: Row[int, str, str, str | None, str | None]) -> Principal:
+    return Principal(row.id, row.username, row.email, row.bio, row.image)
 
 
 def user_id(session: Session, username: str) -> int | None:
@@ -175,21 +192,20 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(_USER_BY_EMAIL, {"email": email}).first()
 
 
-def token_user(session: Session, user_id: int, jti: str, family: str | None = None) -> User | None:
+def token_user(
+    session: Session, user_id: int, jti: str, family: str | None = None
+) -> Principal | None:
     """The user a token names, unless that token or its family was revoked (or the user is gone).
 
     A token without a family was issued before sessions existed; it lapses on its own.
     """
     if family is None:
-        row = session.execute(_USER_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+        row = session.execute(_PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
     else:
         row = session.execute(
-            _USER_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
+            _PRINCIPAL_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
         ).first()
-    if row is None or row.revoked:
-        return None
-    user: User = row.User
-    return user
+    return principal(row) if row is not None else None
 
 
 def family_and_user(

@@ -30,6 +30,8 @@ from db.models import (
     slug_history,
     utcnow,
 )
+from db.queries import PRINCIPAL_COLUMNS, Principal, principal
+from db.usernames import username_key
 
 SLUG_ATTEMPTS = 5
 SLUG_UNIQUE = "uq_articles_slug"
@@ -46,6 +48,24 @@ def create_user(session: Session, username: str, email: str, password_hash: str)
     user = User(username=username, email=email, password_hash=password_hash)
     session.add(user)
     return user
+
+
+def update_user(session: Session, user_id: int, changes: Mapping[str, Any]) -> Principal | None:
+    """Set the user's changed columns in one statement and return the user as it now is.
+
+    `changes` maps columns to their new values (at least one); None when the user is gone.
+    """
+    values = dict(changes)
+    if "username" in values:  # the ORM's validator does this for models; here it is explicit
+        values["username_key"] = username_key(values["username"])
+    row = session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(values)
+        .returning(*PRINCIPAL_COLUMNS)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return principal(row) if row is not None else None
 
 
 def revoke_token(session: Session, jti: str, expires_at: datetime, now: datetime) -> None:

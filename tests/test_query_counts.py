@@ -159,3 +159,14 @@ def test_tags(client: FlaskClient, queries: QueryCounter) -> None:
     many, lots = count(client, queries, "/api/tags")
     assert (len(few["tags"]), len(lots["tags"])) == (1, PAGE)
     assert one == many == 1
+
+
+def test_a_token_costs_one_statement_reading_no_password_hash(
+    client: FlaskClient, queries: QueryCounter
+) -> None:
+    account = register(client)
+    n, body = count(client, queries, "/api/user", account)
+    assert body["user"]["username"] == account.username
+    assert n == 1
+    (statement,) = queries.statements
+    assert "password_hash" not in statement and "revoked_tokens" in statement
