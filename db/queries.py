@@ -154,7 +154,8 @@ class Principal:
 
 PRINCIPAL_COLUMNS = (User.id, User.username, User.email, User.bio, User.image)
 
-_USER_ID = select(User.id).where(User.username == bindparam("username"))
+USER_ID_BY_NAME = select(User.id).where(User.username == bindparam("username"))
+_USER_ID = USER_ID_BY_NAME
 _USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
 _JTI_REVOKED = exists().where(RevokedToken.jti == bindparam("jti"))
 # The token's user unless the token was revoked by a logout: one round trip, reading
@@ -309,13 +310,15 @@ def article(session: Session, slug: str, viewer_id: int | None) -> ArticleView |
     return _article_view(row, with_body=True) if row else None
 
 
-_SLUG = bindparam("slug", type_=String)
-_ARTICLE_ID = select(
-    func.coalesce(
-        select(Article.id).where(Article.slug == _SLUG).scalar_subquery(),
-        select(slug_history.c.article_id).where(slug_history.c.slug == _SLUG).scalar_subquery(),
-    )
+# Not "slug": a statement writing articles reserves the column names for its values.
+_SLUG = bindparam("path_slug", type_=String)
+# The article `slug` names now, or named before a rename; the current name wins. An
+# expression, so writes can resolve the slug inside their own statement.
+ARTICLE_ID_BY_SLUG = func.coalesce(
+    select(Article.id).where(Article.slug == _SLUG).scalar_subquery(),
+    select(slug_history.c.article_id).where(slug_history.c.slug == _SLUG).scalar_subquery(),
 )
+_ARTICLE_ID = select(ARTICLE_ID_BY_SLUG)
 _CURRENT_SLUG = (
     select(Article.slug)
     .join(slug_history, slug_history.c.article_id == Article.id)
@@ -325,19 +328,35 @@ _CURRENT_SLUG = (
 
 def article_id(session: Session, slug: str) -> int | None:
     """The article a slug names now, or named before a rename; the current name wins."""
-    found: int | None = session.execute(_ARTICLE_ID, {"slug": slug}).scalar()
+    found: int | None = session.execute(_ARTICLE_ID, {"path_slug": slug}).scalar()
     return found
 
 
 def current_slug(session: Session, former: str) -> str | None:
     """Where an article renamed away from `former` lives now."""
-    slug: str | None = session.execute(_CURRENT_SLUG, {"slug": former}).scalar()
+    slug: str | None = session.execute(_CURRENT_SLUG, {"path_slug": former}).scalar()
     return slug
 
 
-def article_to_change(session: Session, article_id: int) -> Article | None:
-    """The article as a model, to update or delete it."""
-    return session.get(Article, article_id)
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What a change to an article must know first: whose it is, what it is called."""
+
+    id: int
+    slug: str
+    title: str
+    author_id: int
+
+
+_ARTICLE_REF = select(Article.id, Article.slug, Article.title, Article.author_id).where(
+    Article.id == ARTICLE_ID_BY_SLUG
+)
+
+
+def article_to_change(session: Session, slug: str) -> ArticleRef | None:
+    """The article a slug names now or named before a rename, to update or delete it."""
+    row = session.execute(_ARTICLE_REF, {"path_slug": slug}).first()
+    return ArticleRef(row.id, row.slug, row.title, row.author_id) if row is not None else None
 
 
 def _id_of(username: str) -> ScalarSelect[int]:

@@ -1,7 +1,10 @@
-"""articles.favorites_count: a maintained counter, so a page never counts favorites rows
+"""articles.favorites_count, and slug prefix indexes
 
-Backfilled from the favorites table; from here on the favorite and unfavorite statements
-keep it in step in their own transaction (db/writes.py).
+`favorites_count` is a maintained counter, so a page never counts favorites rows:
+backfilled from the favorites table; from here on the favorite and unfavorite statements
+keep it in step in their own transaction (db/writes.py). The text_pattern_ops indexes
+answer the free-slug statement's `base-%` prefix searches (db/slugs.py) whatever the
+database's collation.
 
 Revision ID: 0008
 Revises: 0007
@@ -37,8 +40,17 @@ def upgrade() -> None:
     )
     has_favorites = sa.exists().where(favorites.c.article_id == articles.c.id)
     op.execute(articles.update().where(has_favorites).values(favorites_count=counted))
+    for table in ("articles", "slug_history"):
+        op.create_index(
+            f"ix_{table}_slug_pattern",
+            table,
+            ["slug"],
+            postgresql_ops={"slug": "text_pattern_ops"},
+        )
 
 
 def downgrade() -> None:
+    for table in ("articles", "slug_history"):
+        op.drop_index(f"ix_{table}_slug_pattern", table_name=table)
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.drop_column("favorites_count")
