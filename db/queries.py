@@ -155,7 +155,6 @@ class Principal:
 PRINCIPAL_COLUMNS = (User.id, User.username, User.email, User.bio, User.image)
 
 USER_ID_BY_NAME = select(User.id).where(User.username == bindparam("username"))
-_USER_ID = USER_ID_BY_NAME
 _USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
 _JTI_REVOKED = exists().where(RevokedToken.jti == bindparam("jti"))
 # The token's user unless the token was revoked by a logout: one round trip, reading
@@ -182,11 +181,6 @@ _FAMILY_AND_USER = (
 
 def principal(row: Row[int, str, str, str | None, str | None]) -> Principal:
     return Principal(row.id, row.username, row.email, row.bio, row.image)
-
-
-def user_id(session: Session, username: str) -> int | None:
-    found: int | None = session.execute(_USER_ID, {"username": username}).scalar()
-    return found
 
 
 def user_by_email(session: Session, email: str) -> User | None:
