@@ -20,7 +20,7 @@ from api.context import db_session
 from api.errors import error_response
 from core.settings import Settings
 from db import queries, writes
-from db.models import User
+from db.queries import Principal
 
 MISSING = {"token": ["is missing"]}
 # One answer for every malformed, expired, forged, revoked or deleted-user token.
@@ -74,7 +74,7 @@ jwt.user_lookup_error_loader(_invalid)
 
 
 @jwt.user_lookup_loader
-def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
+def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> Principal | None:
     # Every token we issue has both; one without a jti could never be revoked by a logout, and
     # one without an exp would never lapse. Such a token was forged or issued by someone else.
     if not isinstance(payload.get("jti"), str) or payload.get("exp") is None:
@@ -123,14 +123,14 @@ def access_token_for(user_id: int, family: str) -> str:
     return token
 
 
-def require_user() -> User:
+def require_user() -> Principal:
     """The authenticated user; 401 (via the loaders) when there is none."""
     verify_jwt_in_request()
-    user: User = get_current_user()
+    user: Principal = get_current_user()
     return user
 
 
-def optional_user() -> User | None:
+def optional_user() -> Principal | None:
     """The viewer if a valid token is presented; a bad one is served as anonymous.
 
     RealWorld frontends log their user out on a 401 from a public read; the
@@ -141,7 +141,7 @@ def optional_user() -> User | None:
         return None
     try:
         verify_jwt_in_request()
-        user: User | None = get_current_user()
+        user: Principal | None = get_current_user()
     except (JWTExtendedException, PyJWTError):
         g.ignored_token = True
         return None

@@ -11,7 +11,7 @@ from typing import cast
 from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
-from db.models import User
+from db.queries import Principal
 from db.session import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,14 +30,14 @@ def db_session() -> Session:
     return db.session()
 
 
-def current_user() -> User:
-    """The authenticated user of a view decorated with `auth_required`."""
-    return cast(User, g.user)
+def current_user() -> Principal:
+    """The authenticated user of a view decorated with `auth_required` (read-only)."""
+    return cast(Principal, g.user)
 
 
-def viewer() -> User | None:
+def viewer() -> Principal | None:
     """The viewer of a view decorated with `auth_optional`, if a token was presented."""
-    return cast("User | None", g.get("user"))
+    return cast("Principal | None", g.get("user"))
 
 
 def viewer_id() -> int | None:

@@ -17,14 +17,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn, TypeVar
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
 
-from api.context import db_session
-from db.errors import Kind, violation
+from api.context import SAFE_METHODS, database, db_session
+from db.errors import Kind, is_disconnect, violation
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,26 @@ def handle_database_unavailable(error: Exception) -> Response:
     return error_response(503, {"database": [DATABASE_DOWN]}, {"Retry-After": "1"})
 
 
+def handle_database_error(error: DBAPIError) -> Response:
+    """A lost connection answers 503, but a safe request runs once more on a new connection.
+
+    The pool has dropped the dead connection and those made before it, so the rerun
+    connects afresh: after a database restart no read fails, and a write (never rerun, it
+    may have been applied) fails once with a 503 its client may retry.
+    """
+    if not is_disconnect(error) and not isinstance(error, OperationalError):
+        return handle_unexpected(error)
+    if not is_disconnect(error) or request.method not in SAFE_METHODS or g.get("read_rerun"):
+        return handle_database_unavailable(error)
+    g.read_rerun = True
+    log.warning("database connection lost, reading again on a new one: %s", error.orig)
+    database().remove()
+    try:
+        return current_app.make_response(current_app.dispatch_request())
+    except Exception as again:  # answered as if the first run had raised it
+        return current_app.make_response(current_app.handle_user_exception(again))
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -196,6 +216,6 @@ def _rollback() -> None:
 def register(app: Flask) -> None:
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_data_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -22,7 +22,8 @@ from werkzeug.routing import BaseConverter
 from api import idempotency
 from api.auth import optional_user, require_user
 from api.errors import fail, handle_http_exception
-from db.models import IDEMPOTENCY_KEY_MAX, User
+from db.models import IDEMPOTENCY_KEY_MAX
+from db.queries import Principal
 from schemas.errors import GenericErrorModel
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -309,7 +310,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return self.doc(responses={status_code: {"links": links}})
 
     def _authenticated(
-        self, func: F, load: Callable[[], User | None], security: list[dict[str, list[str]]]
+        self, func: F, load: Callable[[], Principal | None], security: list[dict[str, list[str]]]
     ) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

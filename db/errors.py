@@ -16,13 +16,22 @@ from functools import cache
 
 import psycopg
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db.models import Base
 
 
 class DatabaseUnavailable(Exception):
     """The database could not be read: down, unreachable, or without our schema."""
+
+
+def is_disconnect(error: DBAPIError) -> bool:
+    """Whether the error means the connection was lost (the server restarted or dropped it).
+
+    SQLAlchemy has then invalidated that connection and marked every pooled connection made
+    before it stale, so the next checkout connects afresh: no pre-ping is needed.
+    """
+    return bool(error.connection_invalidated)
 
 
 class Kind(enum.Enum):

@@ -78,6 +78,8 @@ slug_history = Table(
     Base.metadata,
     Column("slug", String(SLUG_MAX), primary_key=True),
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
+    # Prefix searches (`base-%`) for the next free slug, whatever the database's collation.
+    Index("ix_slug_history_slug_pattern", "slug", postgresql_ops={"slug": "text_pattern_ops"}),
 )
 
 
@@ -117,6 +119,9 @@ class Article(Base):
         # Global list and per-author list, newest first.
         Index("ix_articles_created_at_id", "created_at", "id"),
         Index("ix_articles_author_id_created_at", "author_id", "created_at"),
+        # Prefix searches (`base-%`) for the next free slug, whatever the collation
+        # (PostgreSQL; on SQLite a plain index on slug).
+        Index("ix_articles_slug_pattern", "slug", postgresql_ops={"slug": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -127,6 +132,10 @@ class Article(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # How many favorites rows name the article, kept exact by the statements that add and
+    # remove them (db/writes.py), so reads never count. A user deleted outside the API takes
+    # their favorites with them by cascade, without this update: recount after such a purge.
+    favorites_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RevokedToken(Base):

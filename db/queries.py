@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    ScalarSelect,
     Select,
     String,
     bindparam,
@@ -21,10 +22,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from db.errors import DatabaseUnavailable
+from db.errors import DatabaseUnavailable, is_disconnect
 from db.models import (
     Article,
     Comment,
@@ -137,27 +138,40 @@ def profile(session: Session, username: str, viewer_id: int | None) -> ProfileVi
     return _profile_view(row) if row else None
 
 
-_USER_ID = select(User.id).where(User.username == bindparam("username"))
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user a token names, as a request reads it: the columns views use, no password hash.
+
+    Read-only; a write that changes the user goes through db/writes.py.
+    """
+
+    id: int
+    username: str
+    email: str
+    bio: str | None
+    image: str | None
+
+
+PRINCIPAL_COLUMNS = (User.id, User.username, User.email, User.bio, User.image)
+
+USER_ID_BY_NAME = select(User.id).where(User.username == bindparam("username"))
 _USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
-# The token's user, and whether the token was revoked by a logout: one round trip for both.
-_USER_UNLESS_REVOKED = select(
-    User, exists().where(RevokedToken.jti == bindparam("jti")).label("revoked")
-).where(User.id == bindparam("user_id"))
-
-
+_JTI_REVOKED = exists().where(RevokedToken.jti == bindparam("jti"))
+# The token's user unless the token was revoked by a logout: one round trip, reading
+# nothing but the principal's columns (an index lookup on the primary key, a probe of the
+# blocklist's). Checked on every request, never cached, so a revocation or a deleted user
+# refuses the very next request on every worker.
+_PRINCIPAL_UNLESS_REVOKED = select(*PRINCIPAL_COLUMNS).where(
+    User.id == bindparam("user_id"), ~_JTI_REVOKED
+)
 # The same, for a token of a session (its family): also refused once the family is revoked.
-# Still one round trip: the family's state is one more EXISTS in the same statement.
-_USER_UNLESS_REVOKED_IN_FAMILY = select(
-    User,
-    or_(
-        exists().where(RevokedToken.jti == bindparam("jti")),
-        ~exists().where(
-            TokenFamily.id == bindparam("family"),
-            TokenFamily.user_id == User.id,
-            TokenFamily.revoked_at.is_(None),
-        ),
-    ).label("revoked"),
-).where(User.id == bindparam("user_id"))
+_PRINCIPAL_UNLESS_REVOKED_IN_FAMILY = _PRINCIPAL_UNLESS_REVOKED.where(
+    exists().where(
+        TokenFamily.id == bindparam("family"),
+        TokenFamily.user_id == User.id,
+        TokenFamily.revoked_at.is_(None),
+    )
+)
 _FAMILY_AND_USER = (
     select(TokenFamily, User)
     .join(User, User.id == TokenFamily.user_id)
@@ -165,30 +179,28 @@ _FAMILY_AND_USER = (
 )
 
 
-def user_id(session: Session, username: str) -> int | None:
-    found: int | None = session.execute(_USER_ID, {"username": username}).scalar()
-    return found
+def principal(row: Row[int, str, str, str | None, str | None]) -> Principal:
+    return Principal(row.id, row.username, row.email, row.bio, row.image)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(_USER_BY_EMAIL, {"email": email}).first()
 
 
-def token_user(session: Session, user_id: int, jti: str, family: str | None = None) -> User | None:
+def token_user(
+    session: Session, user_id: int, jti: str, family: str | None = None
+) -> Principal | None:
     """The user a token names, unless that token or its family was revoked (or the user is gone).
 
     A token without a family was issued before sessions existed; it lapses on its own.
     """
     if family is None:
-        row = session.execute(_USER_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+        row = session.execute(_PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
     else:
         row = session.execute(
-            _USER_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
+            _PRINCIPAL_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
         ).first()
-    if row is None or row.revoked:
-        return None
-    user: User = row.User
-    return user
+    return principal(row) if row is not None else None
 
 
 def family_and_user(
@@ -234,12 +246,6 @@ def taken(session: Session, username: str | None, email: str | None, except_id: 
 
 @cache
 def _article_select(viewer: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
-    favorites_count = (
-        select(func.count())
-        .select_from(favorites)
-        .where(favorites.c.article_id == Article.id)
-        .scalar_subquery()
-    )
     favorited: ColumnElement[bool] = (
         exists().where(favorites.c.article_id == Article.id, favorites.c.user_id == VIEWER)
         if viewer
@@ -261,7 +267,7 @@ def _article_select(viewer: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
         Article.created_at,
         Article.updated_at,
         favorited.label("favorited"),
-        favorites_count.label("favorites_count"),
+        Article.favorites_count,
         User.username,
         User.bio,
         User.image,
@@ -298,13 +304,15 @@ def article(session: Session, slug: str, viewer_id: int | None) -> ArticleView |
     return _article_view(row, with_body=True) if row else None
 
 
-_SLUG = bindparam("slug", type_=String)
-_ARTICLE_ID = select(
-    func.coalesce(
-        select(Article.id).where(Article.slug == _SLUG).scalar_subquery(),
-        select(slug_history.c.article_id).where(slug_history.c.slug == _SLUG).scalar_subquery(),
-    )
+# Not "slug": a statement writing articles reserves the column names for its values.
+_SLUG = bindparam("path_slug", type_=String)
+# The article `slug` names now, or named before a rename; the current name wins. An
+# expression, so writes can resolve the slug inside their own statement.
+ARTICLE_ID_BY_SLUG = func.coalesce(
+    select(Article.id).where(Article.slug == _SLUG).scalar_subquery(),
+    select(slug_history.c.article_id).where(slug_history.c.slug == _SLUG).scalar_subquery(),
 )
+_ARTICLE_ID = select(ARTICLE_ID_BY_SLUG)
 _CURRENT_SLUG = (
     select(Article.slug)
     .join(slug_history, slug_history.c.article_id == Article.id)
@@ -314,55 +322,100 @@ _CURRENT_SLUG = (
 
 def article_id(session: Session, slug: str) -> int | None:
     """The article a slug names now, or named before a rename; the current name wins."""
-    found: int | None = session.execute(_ARTICLE_ID, {"slug": slug}).scalar()
+    found: int | None = session.execute(_ARTICLE_ID, {"path_slug": slug}).scalar()
     return found
 
 
 def current_slug(session: Session, former: str) -> str | None:
     """Where an article renamed away from `former` lives now."""
-    slug: str | None = session.execute(_CURRENT_SLUG, {"slug": former}).scalar()
+    slug: str | None = session.execute(_CURRENT_SLUG, {"path_slug": former}).scalar()
     return slug
 
 
-def article_to_change(session: Session, article_id: int) -> Article | None:
-    """The article as a model, to update or delete it."""
-    return session.get(Article, article_id)
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What a change to an article must know first: whose it is, what it is called."""
+
+    id: int
+    slug: str
+    title: str
+    author_id: int
+
+
+_ARTICLE_REF = select(Article.id, Article.slug, Article.title, Article.author_id).where(
+    Article.id == ARTICLE_ID_BY_SLUG
+)
+
+
+def article_to_change(session: Session, slug: str) -> ArticleRef | None:
+    """The article a slug names now or named before a rename, to update or delete it."""
+    row = session.execute(_ARTICLE_REF, {"path_slug": slug}).first()
+    return ArticleRef(row.id, row.slug, row.title, row.author_id) if row is not None else None
+
+
+def _id_of(username: str) -> ScalarSelect[int]:
+    return select(User.id).where(User.username == bindparam(username)).scalar_subquery()
+
+
+_TAG_ID = select(Tag.id).where(Tag.name == bindparam("tag")).scalar_subquery()
 
 
 def _conditions(shape: ListShape) -> list[ColumnElement[bool]]:
+    # Each filter is a semi-join on an index of its link table (or on articles' author
+    # index), with names resolved to ids once: no join with users, so the ordered walk of
+    # ix_articles_created_at_id can stop after the page's rows.
     conditions: list[ColumnElement[bool]] = []
     if shape.tag:
         conditions.append(
-            Article.id.in_(
-                select(article_tags.c.article_id)
-                .join(Tag, Tag.id == article_tags.c.tag_id)
-                .where(Tag.name == bindparam("tag"))
+            exists().where(
+                article_tags.c.article_id == Article.id, article_tags.c.tag_id == _TAG_ID
             )
         )
     if shape.author:
-        conditions.append(User.username == bindparam("author"))
+        conditions.append(Article.author_id == _id_of("author"))
     if shape.favorited:
-        fan = aliased(User)
         conditions.append(
-            Article.id.in_(
-                select(favorites.c.article_id)
-                .join(fan, fan.id == favorites.c.user_id)
-                .where(fan.username == bindparam("favorited"))
+            exists().where(
+                favorites.c.article_id == Article.id, favorites.c.user_id == _id_of("favorited")
             )
         )
     if shape.feed:
-        followed = select(follows.c.followed_id).where(follows.c.follower_id == VIEWER)
-        conditions.append(Article.author_id.in_(followed))
+        conditions.append(
+            exists().where(
+                follows.c.follower_id == VIEWER, follows.c.followed_id == Article.author_id
+            )
+        )
     return conditions
 
 
 @cache
+def _count_statement(shape: ListShape) -> Select[int]:
+    """The number of all matches, from one index where a single filter allows it.
+
+    A link table's primary key makes each of its rows one distinct article, so a lone tag
+    or favorited filter counts that table's index entries and never visits articles.
+    """
+    lone = sum((shape.tag, shape.author, shape.favorited, shape.feed)) == 1
+    if lone and shape.tag:
+        return (
+            select(func.count()).select_from(article_tags).where(article_tags.c.tag_id == _TAG_ID)
+        )
+    if lone and shape.favorited:
+        return (
+            select(func.count())
+            .select_from(favorites)
+            .where(favorites.c.user_id == _id_of("favorited"))
+        )
+    return select(func.count()).select_from(Article).where(*_conditions(shape))
+
+
+@cache
 def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
-    # The page's ids with the number of all matches (a window count) in a subquery, so the
-    # per-article subqueries run for the page's rows only: one statement per page.
+    # The page's ids first (the ordered index walk stops after `limit` rows), then the
+    # per-article columns for those rows only, with the total as an uncorrelated subquery
+    # that the planner runs once: one statement per page.
     page = (
-        select(Article.id, func.count().over().label("total"))
-        .join(User, User.id == Article.author_id)
+        select(Article.id)
         .where(*_conditions(shape))
         .order_by(Article.created_at.desc(), Article.id.desc())
         .limit(bindparam("limit", type_=Integer))
@@ -371,19 +424,9 @@ def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
     )
     return (
         _article_select(shape.viewer, with_body=False)
-        .add_columns(page.c.total)
+        .add_columns(_count_statement(shape).correlate(None).scalar_subquery().label("total"))
         .join(page, page.c.id == Article.id)
         .order_by(Article.created_at.desc(), Article.id.desc())
-    )
-
-
-@cache
-def _count_statement(shape: ListShape) -> Select[int]:
-    return (
-        select(func.count())
-        .select_from(Article)
-        .join(User, User.id == Article.author_id)
-        .where(*_conditions(shape))
     )
 
 
@@ -499,9 +542,20 @@ _SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")
 
 
 def schema_version(session: Session) -> str | None:
-    """The migration the schema is at; DatabaseUnavailable when it cannot be read."""
-    try:
-        version: str | None = session.execute(_SCHEMA_VERSION).scalar()
-    except SQLAlchemyError as error:
-        raise DatabaseUnavailable from error
-    return version
+    """The migration the schema is at; DatabaseUnavailable when it cannot be read.
+
+    A connection lost since its last use (the pool had it from before a restart) is retried
+    once on a new one, so readiness does not fail once after every database restart.
+    """
+    for retry in (True, False):
+        try:
+            version: str | None = session.execute(_SCHEMA_VERSION).scalar()
+        except DBAPIError as error:
+            if retry and is_disconnect(error):
+                session.rollback()
+                continue
+            raise DatabaseUnavailable from error
+        except SQLAlchemyError as error:
+            raise DatabaseUnavailable from error
+        return version
+    raise AssertionError("unreachable")  # pragma: no cover

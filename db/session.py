@@ -22,10 +22,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         _sqlite_transactions(engine)
         return engine
+    # No pre-ping (a round trip on every checkout): a connection found dead is invalidated
+    # with the whole pool, a safe read is run once more and anything else answers 503
+    # (api/errors.py), and the next request connects afresh.
     return create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         pool_timeout=5,

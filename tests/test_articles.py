@@ -141,6 +141,32 @@ def test_slug_without_suffix_when_only_a_suffixed_one_exists(client: FlaskClient
     assert body_of(post_article(client, jake, title="Hello"))["article"]["slug"] == "hello-3"
 
 
+def test_slug_suffixes_too_long_to_count_are_left_alone(client: FlaskClient) -> None:
+    """A suffix beyond nine digits is no integer to count from: never an overflow (a 500)."""
+    jake = register(client)
+    huge = "big-99999999999999999999"
+    assert body_of(post_article(client, jake, title=huge))["article"]["slug"] == huge
+    assert body_of(post_article(client, jake, title="Big"))["article"]["slug"] == "big"
+    assert body_of(post_article(client, jake, title="Big"))["article"]["slug"] == "big-2"
+    assert body_of(post_article(client, jake, title="Big 41"))["article"]["slug"] == "big-41"
+    assert body_of(post_article(client, jake, title="Big"))["article"]["slug"] == "big-42"
+
+
+def test_a_create_answers_what_a_read_of_it_answers(client: FlaskClient) -> None:
+    """The created article is built from what was written, not read back: it must agree."""
+    jake = register(client)
+    client.put(
+        "/api/user",
+        json={"user": {"bio": "bio", "image": "https://x.test/i.png"}},
+        headers=jake.headers,
+    )
+    created = post_article(client, jake, title="Agree", tagList=["b", "a", "b"])
+    assert created.status_code == 201
+    read = client.get("/api/articles/agree", headers=jake.headers)
+    assert body_of(created) == body_of(read)
+    assert body_of(created)["article"]["author"]["bio"] == "bio"
+
+
 @pytest.mark.parametrize(
     ("title", "slug"),
     [

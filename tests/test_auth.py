@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 
+from db import writes
 from db.models import User
 from db.session import Database
 from tests.factories import Account, add_comment, body_of, create_article, errors_of, register
@@ -366,3 +367,11 @@ def test_rejections_are_indistinguishable(
         assert len(seen) == 1, (path, seen)
     required = client.get(REQUIRED, headers={"Authorization": tokens[0]})
     assert errors_of(required) == {"token": ["is invalid"]}
+
+
+def test_update_of_a_user_deleted_after_the_token_check_names_nobody(
+    db: Database, user_id: int
+) -> None:
+    session = db.session()
+    session.execute(delete(User).where(User.id == user_id))
+    assert writes.update_user(session, user_id, {"bio": "too late"}) is None

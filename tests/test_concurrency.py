@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from flask_jwt_extended import create_access_token
+from sqlalchemy import insert, text
 
 from api import create_app
-from db.models import Base
+from db.models import Base, User
 from tests.factories import PASSWORD, Account, body_of, create_article, register
 from tests.support.database import PostgresServer
 from tests.support.settings import make_settings
@@ -220,3 +221,62 @@ def test_case_and_look_alike_registrations_race(app: Flask, client: FlaskClient)
             assert body == {"errors": {"username": ["has already been taken"]}}
     assert scalar(app, "SELECT count(*) FROM users") == 1
     assert scalar(app, "SELECT username_key FROM users") == "racer"
+
+
+FANS = 100
+
+
+def _fan_tokens(app: Flask, count: int) -> list[dict[str, str]]:
+    """Headers of `count` users made in one statement: registering each would hash passwords."""
+    rows = [
+        {"username": f"fan{i}", "username_key": f"fan{i}", "email": f"fan{i}@example.com"}
+        for i in range(count)
+    ]
+    with app.extensions["conduit_db"].engine.begin() as conn:
+        user_ids = conn.scalars(
+            insert(User).values(password_hash="unusable").returning(User.id), rows
+        ).all()
+    with app.app_context():
+        return [
+            {"Authorization": f"Token {create_access_token(identity=str(user_id))}"}
+            for user_id in user_ids
+        ]
+
+
+def _as(method: str, url: str, headers: dict[str, str]) -> Callable[[FlaskClient], Any]:
+    def send(client: FlaskClient) -> Any:
+        return client.open(url, method=method, headers=headers)
+
+    return send
+
+
+def _counter_and_rows(app: Flask) -> tuple[int, int]:
+    return (
+        scalar(app, "SELECT favorites_count FROM articles"),
+        scalar(app, "SELECT count(*) FROM favorites"),
+    )
+
+
+def test_favorites_counter_is_exact_after_a_hundred_parallel_favorites_and_unfavorites(
+    app: Flask, client: FlaskClient
+) -> None:
+    slug = create_article(client, register(client))["slug"]
+    fans = _fan_tokens(app, FANS)
+    url = f"/api/articles/{slug}/favorite"
+
+    results = race(app, [_as("POST", url, fan) for fan in fans])
+    assert statuses(results) == {200: FANS}, results
+    assert _counter_and_rows(app) == (FANS, FANS)
+    assert body_of(client.get(f"/api/articles/{slug}"))["article"]["favoritesCount"] == FANS
+
+    # Each fan twice more at once, favorite and unfavorite interleaved: whatever order the
+    # database ran them in, the counter ends equal to the rows that remain.
+    mixed = [_as(m, url, fan) for fan in fans[:50] for m in ("POST", "DELETE")]
+    assert statuses(race(app, mixed)) == {200: FANS}
+    counter, rows = _counter_and_rows(app)
+    assert counter == rows and FANS - 50 <= rows <= FANS
+
+    results = race(app, [_as("DELETE", url, fan) for fan in fans])
+    assert statuses(results) == {200: FANS}, results
+    assert _counter_and_rows(app) == (0, 0)
+    assert body_of(client.get(f"/api/articles/{slug}"))["article"]["favoritesCount"] == 0

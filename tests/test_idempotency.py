@@ -330,7 +330,7 @@ def test_a_server_error_releases_the_key_and_writes_nothing(
     author = register(client)
     key = new_key()
 
-    def broken(*_args: Any) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("tag store broke")
 
     with monkeypatch.context() as patch:

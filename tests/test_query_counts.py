@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 
 from db.models import Article, Comment, User, favorites, follows
 from db.session import Database
@@ -53,6 +53,14 @@ def data(client: FlaskClient, db: Database) -> Data:
         insert(favorites),
         [{"user_id": reader_id, "article_id": ids[s]} for s in slugs[::2]]
         + [{"user_id": author_ids[0], "article_id": ids[s]} for s in slugs[:5]],
+    )
+    # Bulk rows bypass the favorite statements, so the counters are set as they would be.
+    session.execute(
+        update(Article).values(
+            favorites_count=select(func.count())
+            .where(favorites.c.article_id == Article.id)
+            .scalar_subquery()
+        )
     )
     session.execute(
         insert(follows), [{"follower_id": reader_id, "followed_id": a} for a in author_ids]
@@ -151,3 +159,61 @@ def test_tags(client: FlaskClient, queries: QueryCounter) -> None:
     many, lots = count(client, queries, "/api/tags")
     assert (len(few["tags"]), len(lots["tags"])) == (1, PAGE)
     assert one == many == 1
+
+
+def test_a_token_costs_one_statement_reading_no_password_hash(
+    client: FlaskClient, queries: QueryCounter
+) -> None:
+    account = register(client)
+    n, body = count(client, queries, "/api/user", account)
+    assert body["user"]["username"] == account.username
+    assert n == 1
+    (statement,) = queries.statements
+    assert "password_hash" not in statement and "revoked_tokens" in statement
+
+
+def _write(
+    client: FlaskClient, queries: QueryCounter, method: str, url: str, account: Account, **kw: Any
+) -> tuple[int, dict[str, Any]]:
+    with queries:
+        response = client.open(url, method=method, headers=account.headers, **kw)
+    assert response.status_code in (200, 201), response.json
+    return queries.count, body_of(response)
+
+
+def test_writes_cost_a_fixed_few_statements(
+    client: FlaskClient, queries: QueryCounter, backend: str
+) -> None:
+    """Each count includes the token's lookup; none depends on how many tags there are."""
+    author, fan = register(client), register(client)
+    create_article(client, author, tagList=["known"])
+    article = {"title": "Counted", "description": "d", "body": "b"}
+
+    # the article under a slug found in the same INSERT, then all new tags, then all links
+    n, body = _write(
+        client, queries, "POST", "/api/articles", author,
+        json={"article": {**article, "tagList": ["known", *(f"new{i}" for i in range(9))]}},
+    )  # fmt: skip
+    assert len(body["article"]["tagList"]) == 10
+    assert n == 4
+    n, body = _write(client, queries, "POST", "/api/articles", author, json={"article": article})
+    assert body["article"]["slug"] == "counted-2"
+    assert n == 2
+    slug = body["article"]["slug"]
+
+    # the article's owner and name, one UPDATE, the answer
+    n, _ = _write(client, queries, "PUT", f"/api/articles/{slug}", author,
+                  json={"article": {"body": "new"}})  # fmt: skip
+    assert n == 4
+
+    # the row and its counter in one statement (SQLite: two), then the answer
+    for method in ("POST", "DELETE"):
+        n, body = _write(client, queries, method, f"/api/articles/{slug}/favorite", fan)
+        assert body["article"]["favorited"] is (method == "POST")
+        assert n == (3 if backend == "postgresql" else 4)
+
+    # the follow row (the name resolved inside the statement), then the answer
+    for method in ("POST", "DELETE"):
+        n, body = _write(client, queries, method, f"/api/profiles/{author.username}/follow", fan)
+        assert body["profile"]["following"] is (method == "POST")
+        assert n == 3

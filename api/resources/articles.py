@@ -9,9 +9,8 @@ from flask.views import MethodView
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
-from api.resources._shared import SLUG, article_id_or_404, article_response
+from api.resources._shared import SLUG, article_response
 from db import queries, writes
-from db.models import Article
 from schemas.articles import (
     ArticlesQuery,
     MultipleArticlesResponse,
@@ -47,9 +46,8 @@ NEW_ARTICLE_EXAMPLE = {
 }
 
 
-def _own_article_or_error(slug: str) -> Article:
-    # None when deleted between the two reads
-    article = found(queries.article_to_change(db_session(), article_id_or_404(slug)), "article")
+def _own_article_or_error(slug: str) -> queries.ArticleRef:
+    article = found(queries.article_to_change(db_session(), slug), "article")
     if article.author_id != current_user().id:
         fail(403, "article", "forbidden")
     return article
@@ -92,18 +90,17 @@ class Articles(MethodView):
         de-duplicated and returned sorted.
         """
         data = payload["article"]
-        me = current_user()
         session = db_session()
         article = writes.create_article(
             session,
-            author_id=me.id,
+            author=current_user(),
             title=data["title"],
             description=data["description"],
             body=data["body"],
             tag_names=data.get("tag_list", []),
         )
         session.commit()
-        return article_response(article.slug, me.id)
+        return {"article": article}
 
 
 @blp.route("/articles/feed")
@@ -150,10 +147,10 @@ class ArticleBySlug(MethodView):
         Only the author may. A new title gives a new slug; `tagList`, when sent, replaces the tags.
         """
         session = db_session()
-        article = _own_article_or_error(slug)
-        writes.update_article(session, article, payload["article"])
+        renamed = writes.update_article(session, _own_article_or_error(slug), payload["article"])
+        response = article_response(renamed, current_user().id)  # in the write's transaction
         session.commit()
-        return article_response(article.slug, current_user().id)
+        return response
 
     @blp.auth_required
     @blp.response(204)

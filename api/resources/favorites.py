@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from api.context import current_user, db_session
 from api.extensions import Blueprint
-from api.resources._shared import SLUG, article_id_or_404, article_response
+from api.resources._shared import SLUG, article_response
 from db import writes
 from schemas.articles import SingleArticleResponse
 
@@ -27,9 +27,10 @@ class Favorite(MethodView):
         Idempotent: favoriting twice counts once.
         """
         me = current_user()
-        writes.favorite(db_session(), me.id, article_id_or_404(slug))
+        writes.favorite(db_session(), me.id, slug)  # nothing when the slug names no article
+        response = article_response(slug, me.id)  # read in the write's transaction: no BEGIN
         db_session().commit()
-        return article_response(slug, me.id)
+        return response
 
     @blp.auth_required
     @blp.response(200, SingleArticleResponse)
@@ -41,6 +42,7 @@ class Favorite(MethodView):
         Idempotent: unfavoriting an article you have not favorited is not an error.
         """
         me = current_user()
-        writes.unfavorite(db_session(), me.id, article_id_or_404(slug))
+        writes.unfavorite(db_session(), me.id, slug)
+        response = article_response(slug, me.id)
         db_session().commit()
-        return article_response(slug, me.id)
+        return response

@@ -21,10 +21,6 @@ def _profile_or_404(username: str, viewer_id: int | None) -> dict[str, Any]:
     return {"profile": found(queries.profile(db_session(), username, viewer_id), "profile")}
 
 
-def _user_id_or_404(username: str) -> int:
-    return found(queries.user_id(db_session(), username), "profile")
-
-
 @blp.route("/profiles/<username>", parameters=[{"in": "path", "name": "username", **USERNAME}])
 class ProfileByUsername(MethodView):
     @blp.auth_optional
@@ -58,12 +54,12 @@ class Follow(MethodView):
         Idempotent: following twice is the same as once. Following yourself is a 403.
         """
         me = current_user()
-        target_id = _user_id_or_404(username)
-        if target_id == me.id:
+        if username == me.username:  # names match exactly, as the lookup by name does
             fail(403, "profile", "forbidden")
-        writes.follow(db_session(), me.id, target_id)
+        writes.follow(db_session(), me.id, username)  # nothing when nobody has the name
+        response = _profile_or_404(username, me.id)  # read in the write's transaction
         db_session().commit()
-        return _profile_or_404(username, me.id)
+        return response
 
     @blp.auth_required
     @blp.response(200, ProfileResponse)
@@ -75,6 +71,7 @@ class Follow(MethodView):
         Idempotent: unfollowing someone you do not follow is not an error.
         """
         me = current_user()
-        writes.unfollow(db_session(), me.id, _user_id_or_404(username))
+        writes.unfollow(db_session(), me.id, username)
+        response = _profile_or_404(username, me.id)
         db_session().commit()
-        return _profile_or_404(username, me.id)
+        return response

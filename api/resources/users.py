@@ -8,7 +8,14 @@ from flask import current_app
 from flask.views import MethodView
 
 from api import cookies, sessions
-from api.auth import CHALLENGE, current_family, presented_token, revoke_current_token
+from api.auth import (
+    CHALLENGE,
+    INVALID,
+    INVALID_CHALLENGE,
+    current_family,
+    presented_token,
+    revoke_current_token,
+)
 from api.context import current_user, db_session
 from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, link
@@ -16,6 +23,7 @@ from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
 from db import queries, writes
 from db.models import User
+from db.queries import Principal
 from schemas.fields import BLANK
 from schemas.users import (
     LoginUserRequest,
@@ -44,7 +52,9 @@ def _passwords() -> Passwords:
     return passwords
 
 
-def _user_response(user: User, token: str, refresh_token: str | None = None) -> dict[str, Any]:
+def _user_response(
+    user: User | Principal, token: str, refresh_token: str | None = None
+) -> dict[str, Any]:
     body = {
         "email": user.email,
         "token": token,
@@ -195,20 +205,21 @@ class CurrentUser(MethodView):
         password ends every other session of the user; this one goes on, and the answer
         holds the token presented.
         """
-        user = current_user()
+        me = current_user()
         changes = payload["user"]
-        _ensure_available(changes.get("username"), changes.get("email"), except_id=user.id)
-        for field in ("email", "username"):
-            if field in changes:
-                setattr(user, field, changes[field])
-        for field in ("bio", "image"):
-            if field in changes:
-                setattr(user, field, changes[field] or None)
+        _ensure_available(changes.get("username"), changes.get("email"), except_id=me.id)
+        columns = {field: changes[field] for field in ("email", "username") if field in changes}
+        columns |= {field: changes[field] or None for field in ("bio", "image") if field in changes}
         if "password" in changes:
-            user.password_hash = _passwords().hash(changes["password"])
-            sessions.end_all(user.id, keep=current_family())
-        db_session().commit()
-        return _user_response(user, presented_token())
+            columns["password_hash"] = _passwords().hash(changes["password"])
+            sessions.end_all(me.id, keep=current_family())
+        if columns:
+            updated = writes.update_user(db_session(), me.id, columns)
+            if updated is None:  # deleted since its token was checked: the token names nobody
+                fail_with(401, INVALID, INVALID_CHALLENGE)
+            me = updated
+            db_session().commit()
+        return _user_response(me, presented_token())
 
 
 @blp.route("/users/logout")
