@@ -1,0 +1,198 @@
+"""The transactional outbox: events emitted in the writer's transaction, and the relay's scan.
+
+Each emit is one INSERT ... SELECT ... ON CONFLICT DO NOTHING in the caller's transaction:
+a rolled-back write emits nothing, a committed one cannot lose its event. The SELECT skips
+self-actions (favoriting your own article) and the unique `dedupe_key` swallows repeats
+(favoriting twice, or after an unfavorite), so neither costs a statement of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Insert,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import Article, OutboxEvent, follows, utcnow
+
+# Set on a session whose transaction emitted: its commit wakes the relay (jobs/hint.py).
+EMITTED = "outbox_emitted"
+
+FOLLOW, COMMENT, FAVORITE, ARTICLE = "follow", "comment", "favorite", "article"
+COLUMNS = ("type", "actor_id", "recipient_id", "article_id", "dedupe_key", "created_at")
+
+
+def _id(name: str) -> BindParameter[int]:
+    return bindparam(name, type_=Integer)
+
+
+def _key(kind: str, *ids: BindParameter[int]) -> ColumnElement[str]:
+    text: ColumnElement[str] = literal(kind, String)
+    for part in ids:
+        text = text + ":" + cast(part, String)
+    return text
+
+
+def _insert(dialect: str, source: Select[*tuple[Any, ...]]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboxEvent).from_select(COLUMNS, source).on_conflict_do_nothing()
+
+
+@cache
+def _follow(dialect: str) -> Insert:
+    actor, recipient = _id("actor"), _id("recipient")
+    return _insert(
+        dialect,
+        select(
+            literal(FOLLOW, String),
+            actor,
+            recipient,
+            literal(None),
+            _key(FOLLOW, actor, recipient),
+            bindparam("now"),
+        ).where(actor != recipient),
+    )
+
+
+@cache
+def _on_article(dialect: str, kind: str) -> Insert:
+    """Tell an article's author of someone's comment or favorite, unless it is their own."""
+    actor, subject = _id("actor"), _id("subject")
+    return _insert(
+        dialect,
+        select(
+            literal(kind, String),
+            actor,
+            Article.author_id,
+            Article.id,
+            _key(kind, subject, actor) if kind == FAVORITE else _key(kind, subject),
+            bindparam("now"),
+        ).where(Article.id == _id("article"), Article.author_id != actor),
+    )
+
+
+@cache
+def _published(dialect: str) -> Insert:
+    """An article for its author's followers, only if there is one: fanned out later."""
+    actor, article = _id("actor"), _id("article")
+    has_followers = exists().where(follows.c.followed_id == actor)
+    return _insert(
+        dialect,
+        select(
+            literal(ARTICLE, String),
+            actor,
+            literal(None),
+            article,
+            _key(ARTICLE, article),
+            bindparam("now"),
+        ).where(has_followers),
+    )
+
+
+def _emit(session: Session, statement: Executable, **values: Any) -> None:
+    session.execute(statement, {**values, "now": utcnow()})
+    session.info[EMITTED] = True
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def followed(session: Session, follower_id: int, followed_id: int) -> None:
+    _emit(session, _follow(_dialect(session)), actor=follower_id, recipient=followed_id)
+
+
+def favorited(session: Session, user_id: int, article_id: int) -> None:
+    statement = _on_article(_dialect(session), FAVORITE)
+    _emit(session, statement, actor=user_id, article=article_id, subject=article_id)
+
+
+def commented(session: Session, author_id: int, article_id: int, comment: Any) -> None:
+    """`comment` is the new Comment: flushed here for its id (the commit would anyway)."""
+    session.flush()
+    statement = _on_article(_dialect(session), COMMENT)
+    _emit(session, statement, actor=author_id, article=article_id, subject=comment.id)
+
+
+def published(session: Session, author_id: int, article_id: int) -> None:
+    _emit(session, _published(_dialect(session)), actor=author_id, article=article_id)
+
+
+# The relay's side.
+
+PENDING = select(OutboxEvent.id).where(OutboxEvent.sent_at.is_(None)).order_by(OutboxEvent.id)
+
+
+def claim_pending(session: Session, limit: int) -> list[int]:
+    """Lock up to `limit` pending events; concurrent relays skip each other's rows."""
+    statement = PENDING.limit(limit)
+    if _dialect(session) == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return list(session.scalars(statement))
+
+
+def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_(ids))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def event(session: Session, event_id: int) -> tuple[str, int, int | None, int | None] | None:
+    """What a consumer needs of an event: (type, actor, recipient, article)."""
+    return (
+        session.execute(
+            select(
+                OutboxEvent.type,
+                OutboxEvent.actor_id,
+                OutboxEvent.recipient_id,
+                OutboxEvent.article_id,
+            ).where(OutboxEvent.id == event_id)
+        )
+        .tuples()
+        .one_or_none()
+    )
+
+
+BACKLOG = select(func.count(), func.min(OutboxEvent.created_at)).where(
+    OutboxEvent.sent_at.is_(None)
+)
+
+
+def backlog(session: Session) -> tuple[int, datetime | None]:
+    """How many events wait for the relay, and when the oldest of them was written."""
+    count, oldest = session.execute(BACKLOG).one()
+    return int(count), oldest
+
+
+def purge_sent(session: Session, before: datetime) -> int:
+    """Delete events sent before `before`; their notifications stay (no foreign key)."""
+    result = session.execute(
+        delete(OutboxEvent).where(OutboxEvent.sent_at.is_not(None), OutboxEvent.sent_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+RETENTION = timedelta(days=30)
