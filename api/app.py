@@ -19,6 +19,7 @@ from api.passwords import Passwords
 from api.resources import BLUEPRINTS
 from core.settings import INSTANCE_DIR, Settings
 from db.session import Database
+from jobs import hint
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["conduit_db"] = database
     app.teardown_appcontext(database.remove)
     app.extensions["conduit_passwords"] = Passwords(settings)
+    hint.init_app(app, settings, database)
 
     auth.configure(app, settings)
     CORS(

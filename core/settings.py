@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     refresh_grace_seconds: int = Field(default=10, ge=0, le=300)
 
+    # Background work (jobs/): the Celery broker, e.g. amqp://guest:guest@127.0.0.1:5672//
+    # (Redis also works). None: in-process mode, where a thread of the web process relays
+    # outbox events and delivers them itself (fine for `make run`, not for several workers).
+    celery_broker_url: str | None = None
+    # How often the relay sweeps the outbox for events a lost hint left pending (beat, or the
+    # in-process thread); after each commit that emitted, it is woken at once anyway.
+    outbox_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Wake the relay after each commit that emitted (off in tests, which relay explicitly).
+    outbox_hint: bool = True
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

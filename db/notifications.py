@@ -34,7 +34,11 @@ COLUMNS = ("recipient_id", "type", "actor_id", "article_id", "read", "created_at
 
 def _insert(dialect: str, source: Select[*tuple[Any, ...]]) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Notification).from_select(COLUMNS, source).on_conflict_do_nothing()
+    return (
+        insert(Notification.metadata.tables[Notification.__tablename__])
+        .from_select(COLUMNS, source)
+        .on_conflict_do_nothing()
+    )
 
 
 def _event_columns(recipient: Any) -> Select[*tuple[Any, ...]]:

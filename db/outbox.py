@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import Article, OutboxEvent, follows, utcnow
+from db.models import Article, Comment, OutboxEvent, follows, utcnow
 
 # Set on a session whose transaction emitted: its commit wakes the relay (jobs/hint.py).
 EMITTED = "outbox_emitted"
@@ -55,7 +55,11 @@ def _key(kind: str, *ids: BindParameter[int]) -> ColumnElement[str]:
 
 def _insert(dialect: str, source: Select[*tuple[Any, ...]]) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(OutboxEvent).from_select(COLUMNS, source).on_conflict_do_nothing()
+    return (
+        insert(OutboxEvent.metadata.tables[OutboxEvent.__tablename__])
+        .from_select(COLUMNS, source)
+        .on_conflict_do_nothing()
+    )
 
 
 @cache
@@ -127,11 +131,13 @@ def favorited(session: Session, user_id: int, article_id: int) -> None:
     _emit(session, statement, actor=user_id, article=article_id, subject=article_id)
 
 
-def commented(session: Session, author_id: int, article_id: int, comment: Any) -> None:
-    """`comment` is the new Comment: flushed here for its id (the commit would anyway)."""
+def commented(session: Session, comment: Comment) -> None:
+    """Tell of a new comment: flushed here for its id (the commit would flush it anyway)."""
     session.flush()
     statement = _on_article(_dialect(session), COMMENT)
-    _emit(session, statement, actor=author_id, article=article_id, subject=comment.id)
+    _emit(
+        session, statement, actor=comment.author_id, article=comment.article_id, subject=comment.id
+    )
 
 
 def published(session: Session, author_id: int, article_id: int) -> None:
@@ -162,18 +168,14 @@ def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
 
 def event(session: Session, event_id: int) -> tuple[str, int, int | None, int | None] | None:
     """What a consumer needs of an event: (type, actor, recipient, article)."""
-    return (
-        session.execute(
-            select(
-                OutboxEvent.type,
-                OutboxEvent.actor_id,
-                OutboxEvent.recipient_id,
-                OutboxEvent.article_id,
-            ).where(OutboxEvent.id == event_id)
-        )
-        .tuples()
-        .one_or_none()
-    )
+    return session.execute(
+        select(
+            OutboxEvent.type,
+            OutboxEvent.actor_id,
+            OutboxEvent.recipient_id,
+            OutboxEvent.article_id,
+        ).where(OutboxEvent.id == event_id)
+    ).one_or_none()
 
 
 BACKLOG = select(func.count(), func.min(OutboxEvent.created_at)).where(

@@ -10,7 +10,7 @@ from api.context import current_user, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_id_or_404, article_response
-from db import queries, writes
+from db import outbox, queries, writes
 from db.models import Article
 from schemas.articles import (
     ArticlesQuery,
@@ -102,6 +102,7 @@ class Articles(MethodView):
             body=data["body"],
             tag_names=data.get("tag_list", []),
         )
+        outbox.published(session, me.id, article.id)
         session.commit()
         return article_response(article.slug, me.id)
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.context import current_user, db_session
 from api.extensions import Blueprint
 from api.resources._shared import SLUG, article_id_or_404, article_response
-from db import writes
+from db import outbox, writes
 from schemas.articles import SingleArticleResponse
 
 blp = Blueprint("Favorites", __name__, description="Favorite articles")
@@ -27,7 +27,9 @@ class Favorite(MethodView):
         Idempotent: favoriting twice counts once.
         """
         me = current_user()
-        writes.favorite(db_session(), me.id, article_id_or_404(slug))
+        article_id = article_id_or_404(slug)
+        writes.favorite(db_session(), me.id, article_id)
+        outbox.favorited(db_session(), me.id, article_id)
         db_session().commit()
         return article_response(slug, me.id)
 

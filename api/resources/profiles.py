@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
-from db import queries, writes
+from db import outbox, queries, writes
 from schemas.profiles import ProfileResponse
 
 blp = Blueprint("Profile", __name__, description="Profiles and follows")
@@ -62,6 +62,7 @@ class Follow(MethodView):
         if target_id == me.id:
             fail(403, "profile", "forbidden")
         writes.follow(db_session(), me.id, target_id)
+        outbox.followed(db_session(), me.id, target_id)
         db_session().commit()
         return _profile_or_404(username, me.id)
 
