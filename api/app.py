@@ -23,7 +23,7 @@ from jobs import hint
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2.0.0"
+API_VERSION = "2.1.0"
 API_DESCRIPTION = (
     "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
     "articles with tags, favorites, comments and a personal feed.\n\n"
@@ -34,7 +34,7 @@ API_DESCRIPTION = (
     "resource type (`article`, `profile`, `comment`) on 403/404, `path` or `method` for an "
     "unknown route or method, `request` for the request as a whole, `rate_limit` on 429, "
     "`database` or `server` on 5xx.\n\n"
-    "Beyond RealWorld 2.0 (extensions): `Logout`, the health probes, ETags with "
+    "Beyond RealWorld 2.0 (extensions): `Logout`, the health probes, notifications, ETags with "
     "`If-None-Match`, `409` on concurrent writes."
 )
 
