@@ -9,7 +9,7 @@ self-actions (favoriting your own article) and the unique `dedupe_key` swallows 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    create_engine,
     delete,
     exists,
     func,
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from db.models import Article, Comment, OutboxEvent, follows, utcnow
 
@@ -183,10 +185,24 @@ BACKLOG = select(func.count(), func.min(OutboxEvent.created_at)).where(
 )
 
 
-def backlog(session: Session) -> tuple[int, datetime | None]:
-    """How many events wait for the relay, and when the oldest of them was written."""
+def backlog(session: Session, now: datetime | None = None) -> tuple[int, float]:
+    """How many events wait for the relay, and the age in seconds of the oldest (0: none)."""
     count, oldest = session.execute(BACKLOG).one()
-    return int(count), oldest
+    if oldest is None:
+        return int(count), 0.0
+    if oldest.tzinfo is None:  # SQLite keeps no zone; we only ever write UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), max(0.0, ((now or utcnow()) - oldest).total_seconds())
+
+
+def backlog_at(url: str) -> tuple[int, float]:
+    """`backlog` on a database by its URL, with no pool (for the gunicorn master's /metrics)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            return backlog(session)
+    finally:
+        engine.dispose()
 
 
 def purge_sent(session: Session, before: datetime) -> int:

@@ -305,7 +305,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description The database answers and its schema is at the latest migration.
+         * @description The database answers and its schema is at the latest migration. Also reports the
+         *     outbox backlog (informational: a backlog does not make the API unready).
          */
         get: operations["GetReadiness"];
         put?: never;
@@ -612,6 +613,12 @@ export interface components {
              */
             type: "follow" | "comment" | "favorite" | "article";
         };
+        OutboxBacklog: {
+            /** @description Age of the oldest of them (0 when none): a stuck relay grows it */
+            oldestAgeSeconds: number;
+            /** @description Events not yet relayed to the workers */
+            pending: number;
+        };
         Profile: {
             /** @example I work at statefarm */
             bio: string | null;
@@ -623,6 +630,11 @@ export interface components {
         };
         ProfileResponse: {
             profile: components["schemas"]["Profile"];
+        };
+        Readiness: {
+            outbox: components["schemas"]["OutboxBacklog"];
+            /** @example ok */
+            status: string;
         };
         RefreshTokenRequest: {
             /** @example jwt.refresh.token.here */
@@ -1400,7 +1412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             422: components["responses"]["GenericError"];

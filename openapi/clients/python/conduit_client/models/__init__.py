@@ -21,8 +21,10 @@ from .new_user import NewUser
 from .new_user_request import NewUserRequest
 from .notification import Notification
 from .notification_type import NotificationType
+from .outbox_backlog import OutboxBacklog
 from .profile import Profile
 from .profile_response import ProfileResponse
+from .readiness import Readiness
 from .refresh_token_request import RefreshTokenRequest
 from .single_article_response import SingleArticleResponse
 from .single_comment_response import SingleCommentResponse
@@ -57,8 +59,10 @@ __all__ = (
     "NewUserRequest",
     "Notification",
     "NotificationType",
+    "OutboxBacklog",
     "Profile",
     "ProfileResponse",
+    "Readiness",
     "RefreshTokenRequest",
     "SingleArticleResponse",
     "SingleCommentResponse",
