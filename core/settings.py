@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Wake the relay after each commit that emitted (off in tests, which relay explicitly).
     outbox_hint: bool = True
+    # Followers notified per fan-out statement and task: 10,000 followers are 10 tasks.
+    outbox_fan_out_batch: int = Field(default=1000, ge=1, le=100_000)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from api import idempotency as idempotency_policy
@@ -51,7 +52,8 @@ def fan_out(event_id: int, actor_id: int, after: int) -> None:
     Killed before the publish, this task is redelivered (late ack) and publishes it then.
     """
     session = database().session()
-    following = delivery.fan_out_batch(session, event_id, actor_id, after)
+    size = current_app.extensions["conduit_settings"].outbox_fan_out_batch
+    following = delivery.fan_out_batch(session, event_id, actor_id, after, size)
     session.commit()
     if following is not None:
         fan_out.delay(event_id, actor_id, following)
