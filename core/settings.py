@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Wake the relay after each commit that emitted (off in tests, which relay explicitly).
     outbox_hint: bool = True
+    # Email delivery of notifications: off unless SMTP_HOST is set (plain SMTP, e.g. a local
+    # relay or sink); users opt out with `emailNotifications: false` in PUT /user.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "Conduit <notifications@localhost>"
     # Followers notified per fan-out statement and task: 10,000 followers are 10 tasks.
     outbox_fan_out_batch: int = Field(default=1000, ge=1, le=100_000)
 

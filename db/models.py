@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
@@ -103,6 +104,8 @@ class User(Base):
     bio: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Notifications by email too, when the server sends any (SMTP_HOST); PUT /user opts out.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     @validates("username")
     def _key_username(self, _key: str, username: str) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.models import Article, Notification, OutboxEvent, User, follows
 
@@ -34,11 +34,9 @@ COLUMNS = ("recipient_id", "type", "actor_id", "article_id", "read", "created_at
 
 def _insert(dialect: str, source: Select[*tuple[Any, ...]]) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(Notification.metadata.tables[Notification.__tablename__])
-        .from_select(COLUMNS, source)
-        .on_conflict_do_nothing()
-    )
+    table = Notification.metadata.tables[Notification.__tablename__]
+    # RETURNING names only the rows written now: a redelivery returns none, mails none.
+    return insert(table).from_select(COLUMNS, source).on_conflict_do_nothing().returning(table.c.id)
 
 
 def _event_columns(recipient: Any) -> Select[*tuple[Any, ...]]:
@@ -75,9 +73,10 @@ def _followers(dialect: str) -> Insert:
     return _insert(dialect, source)
 
 
-def deliver(session: Session, event_id: int) -> None:
-    """The notification of an event with one recipient (follow, comment, favorite)."""
-    session.execute(_direct(session.get_bind().dialect.name), {"event": event_id})
+def deliver(session: Session, event_id: int) -> list[int]:
+    """The notification of an event with one recipient (follow, comment, favorite): its id
+    if it is new."""
+    return list(session.scalars(_direct(session.get_bind().dialect.name), {"event": event_id}))
 
 
 _BATCH = (
@@ -98,10 +97,31 @@ def follower_batch(session: Session, actor_id: int, after: int, size: int) -> tu
     return int(count), int(last or after)
 
 
-def deliver_to_followers(session: Session, event_id: int, after: int, upto: int) -> None:
-    """Notify the followers with ids in (after, upto] of the event's actor: one statement."""
+def deliver_to_followers(session: Session, event_id: int, after: int, upto: int) -> list[int]:
+    """Notify the followers with ids in (after, upto] of the event's actor: one statement;
+    the ids of the notifications it wrote."""
     statement = _followers(session.get_bind().dialect.name)
-    session.execute(statement, {"event": event_id, "after": after, "upto": upto})
+    return list(session.scalars(statement, {"event": event_id, "after": after, "upto": upto}))
+
+
+_recipient, _actor = aliased(User), aliased(User)
+MAILS = (
+    select(Notification.type, _recipient.email, _actor.username, Article.title)
+    .join(_recipient, _recipient.id == Notification.recipient_id)
+    .join(_actor, _actor.id == Notification.actor_id)
+    .outerjoin(Article, Article.id == Notification.article_id)
+    .where(Notification.id.in_(bindparam("ids", expanding=True)))
+    .where(_recipient.email_notifications == true())
+    .order_by(Notification.id)
+)
+
+
+def mails(session: Session, ids: list[int]) -> list[tuple[str, str, str, str | None]]:
+    """(type, recipient's email, actor's username, article title) of those notifications
+    whose recipient wants email."""
+    if not ids:
+        return []
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(MAILS, {"ids": ids})]
 
 
 # The recipient's side.

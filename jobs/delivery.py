@@ -11,6 +11,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from db import notifications, outbox
+from jobs import mail
 
 # Followers notified per statement (and per task): 10,000 followers are 10 batches.
 FAN_OUT_BATCH = 1000
@@ -26,7 +27,7 @@ def deliver(session: Session, event_id: int, fan_out: FanOut) -> None:
         return
     kind, actor_id, recipient_id, _article_id = found
     if recipient_id is not None:
-        notifications.deliver(session, event_id)
+        mail.send_for(session, notifications.deliver(session, event_id))
     elif kind == outbox.ARTICLE:
         fan_out(event_id, actor_id, 0)
 
@@ -37,5 +38,5 @@ def fan_out_batch(
     """Notify the next batch of followers; where the batch after it starts, if there is one."""
     count, last = notifications.follower_batch(session, actor_id, after, size)
     if count:
-        notifications.deliver_to_followers(session, event_id, after, last)
+        mail.send_for(session, notifications.deliver_to_followers(session, event_id, after, last))
     return last if count == size else None

@@ -21,6 +21,13 @@ from tests.factories import create_article, register
 from tests.support.settings import make_settings
 
 
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    """Delivery runs in the app's context (its settings decide about email), as in a task."""
+    with app.app_context():
+        yield
+
+
 def count(db: Database, what: Any) -> int:
     return int(db.session().scalar(select(func.count()).select_from(what)) or 0)
 

@@ -6,9 +6,11 @@ Runs on SQLite and PostgreSQL, each test in a rolled-back transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +21,13 @@ from db.session import Database
 from jobs import relay
 from tests.factories import Account, add_comment, body_of, create_article, errors_of, register
 from tests.support.database import QueryCounter
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    """Delivery runs in the app's context (its settings decide about email), as in a task."""
+    with app.app_context():
+        yield
 
 
 def drain(db: Database) -> int:

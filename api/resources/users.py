@@ -176,7 +176,8 @@ class CurrentUser(MethodView):
     def put(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Update current user
 
-        Change any of email, username, password, bio and image. `null` or empty
+        Change any of email, username, password, bio and image, and whether notifications
+        come by email too (`emailNotifications`, an extension). `null` or empty
         bio/image clear them (to `null`); a taken username or email is a 409. A new
         password ends every other session of the user; this one goes on, and the answer
         holds the token presented.
@@ -190,6 +191,8 @@ class CurrentUser(MethodView):
         for field in ("bio", "image"):
             if field in changes:
                 setattr(user, field, changes[field] or None)
+        if "email_notifications" in changes:
+            user.email_notifications = changes["email_notifications"]
         if "password" in changes:
             user.password_hash = _passwords().hash(changes["password"])
             sessions.end_all(user.id, keep=current_family())

@@ -19,6 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column(
+        "users",
+        sa.Column("email_notifications", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
     op.create_table(
         "notifications",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -125,3 +129,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notifications_actor_id"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("email_notifications")

@@ -351,7 +351,8 @@ export interface paths {
         get: operations["GetCurrentUser"];
         /**
          * Update current user
-         * @description Change any of email, username, password, bio and image. `null` or empty
+         * @description Change any of email, username, password, bio and image, and whether notifications
+         *     come by email too (`emailNotifications`, an extension). `null` or empty
          *     bio/image clear them (to `null`); a taken username or email is a 409. A new
          *     password ends every other session of the user; this one goes on, and the answer
          *     holds the token presented.
@@ -681,6 +682,8 @@ export interface components {
              * @example jake@jake.jake
              */
             email?: string;
+            /** @description Send my notifications by email too (when the server does) */
+            emailNotifications?: boolean;
             /** @example https://i.stack.imgur.com/xHWG8.jpg */
             image?: string | null;
             /**
