@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run serve migrate test test-ops pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench clean
+.PHONY: help install run serve worker migrate test test-ops pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -35,6 +35,14 @@ run: migrate ## Development server on the embedded SQLite default (http://127.0.
 
 serve: migrate ## Production server: gunicorn on $${HOST:-127.0.0.1}:$${PORT:-8000}, $$WEB_CONCURRENCY workers
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c api/gunicorn_conf.py api.wsgi:app
+
+# Beside `make serve` (or serve-proxy), with the same DATABASE_URL and CELERY_BROKER_URL:
+# the outbox relay sweep, notification delivery and fan-out, and the scheduled purges.
+worker: migrate ## Celery worker with beat embedded (needs $$CELERY_BROKER_URL, e.g. amqp://guest:guest@127.0.0.1:5672//)
+	@test -n "$$CELERY_BROKER_URL" || { echo "CELERY_BROKER_URL is not set (make run relays in-process without one)" >&2; exit 1; }
+	mkdir -p instance
+	$(BIN)/celery -A jobs.worker worker -B --schedule instance/celerybeat-schedule \
+	  --concurrency $${WORKER_CONCURRENCY:-2} --loglevel $${LOG_LEVEL:-INFO}
 
 .PHONY: serve-proxy
 serve-proxy: migrate ## Production topology: nginx on $${HOST:-127.0.0.1}:$${PORT:-8000} in front of gunicorn on a private socket
@@ -100,7 +108,7 @@ sdk-test: $(STAMP) $(NODE_STAMP) ## Both SDKs' user journeys against a live guni
 # The floor is the whole suite's figure rounded down (README: What the tests prove), so a run
 # narrowed with PYTEST_ARGS measures nothing (add --cov=... to PYTEST_ARGS to see one).
 COVERAGE_FLOOR := 87
-COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov-branch \
+COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov-branch \
 	--cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable), with branch coverage

@@ -19,6 +19,7 @@ from api.passwords import Passwords
 from api.resources import BLUEPRINTS
 from core.settings import INSTANCE_DIR, Settings
 from db.session import Database
+from jobs import hint
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ API_DESCRIPTION = (
     "resource type (`article`, `profile`, `comment`) on 403/404, `path` or `method` for an "
     "unknown route or method, `request` for the request as a whole, `rate_limit` on 429, "
     "`database` or `server` on 5xx.\n\n"
-    "Beyond RealWorld 2.0 (extensions): `Logout`, the health probes, ETags with "
+    "Beyond RealWorld 2.0 (extensions): `Logout`, the health probes, notifications, ETags with "
     "`If-None-Match`, `409` on concurrent writes."
 )
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["conduit_db"] = database
     app.teardown_appcontext(database.remove)
     app.extensions["conduit_passwords"] = Passwords(settings)
+    hint.init_app(app, settings, database)
 
     auth.configure(app, settings)
     CORS(

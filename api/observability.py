@@ -11,12 +11,12 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 from wsgiref.simple_server import WSGIServer
 
-from flask import Flask, Response, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,11 +26,14 @@ from prometheus_client import (
     multiprocess,
     start_wsgi_server,
 )
-from prometheus_client.metrics_core import Metric
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.settings import LogFormat
+from core.settings import LogFormat, Settings
+from db import outbox
+from db.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -204,6 +207,35 @@ class WorkersCollector(Collector):
         return iter(metrics)
 
 
+class OutboxCollector(Collector):
+    """The outbox backlog, read from the database at each scrape (not a per-worker count)."""
+
+    def __init__(self, backlog: Callable[[], tuple[int, float]]) -> None:
+        self._backlog = backlog
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            pending, age = self._backlog()
+        except (DatabaseUnavailable, SQLAlchemyError):
+            return iter(())  # /api/ready says the database is down; no stale numbers here
+        return iter(
+            (
+                GaugeMetricFamily(
+                    "conduit_outbox_pending_events", "Outbox events not yet relayed", value=pending
+                ),
+                GaugeMetricFamily(
+                    "conduit_outbox_oldest_pending_age_seconds",
+                    "Age of the oldest outbox event not yet relayed (0: none)",
+                    value=age,
+                ),
+            )
+        )
+
+
+def _app_backlog() -> tuple[int, float]:
+    return outbox.backlog(current_app.extensions["conduit_db"].reader())
+
+
 def metrics_registry() -> CollectorRegistry | None:
     """A registry summing every worker, or None outside multiprocess mode (the default one)."""
     directory = multiproc_dir()
@@ -217,6 +249,9 @@ def metrics_registry() -> CollectorRegistry | None:
 def metrics_response() -> Response:
     registry = metrics_registry()
     payload = generate_latest() if registry is None else generate_latest(registry)
+    backlog = CollectorRegistry()
+    backlog.register(OutboxCollector(_app_backlog))
+    payload += generate_latest(backlog)
     # content_type, not mimetype: Flask would append a second `charset` to a text/ mimetype.
     return Response(payload, content_type=CONTENT_TYPE_LATEST)
 
@@ -266,6 +301,8 @@ def serve_metrics(bind: str) -> WSGIServer:
     registry = metrics_registry()
     if registry is None:
         raise RuntimeError(f"{MULTIPROC_DIR} must be set to serve the workers' metrics")
+    url = Settings().database_url
+    registry.register(OutboxCollector(lambda: outbox.backlog_at(url)))
     server, _thread = start_wsgi_server(int(port), host.strip("[]") or "0.0.0.0", registry)  # noqa: S104
     return server
 

@@ -60,8 +60,13 @@ def round_trips(log: list[str]) -> int:
 
 def trace(database_url: str, jwt_secret: str, samples: dict[str, Request]) -> dict[str, Any]:
     """{scenario: {"status", "statements": [...], "round_trips"}} for one request each."""
+    # No relay thread: its sweeps would interleave with the statements traced here.
     settings = Settings(
-        app_env="test", database_url=database_url, jwt_secret_key=jwt_secret, access_log=False
+        app_env="test",
+        database_url=database_url,
+        jwt_secret_key=jwt_secret,
+        access_log=False,
+        outbox_hint=False,
     )
     app = create_app(settings)
     engine = app.extensions["conduit_db"].engine

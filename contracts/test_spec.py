@@ -20,8 +20,10 @@ UPSTREAM_OPERATION_IDS = {
     "CreateArticleComment", "DeleteArticleComment", "CreateArticleFavorite",
     "DeleteArticleFavorite", "GetTags",
 }  # fmt: skip
-# Beyond the RealWorld spec: probes, sessions and token revocation.
-OUR_OPERATION_IDS = {"GetHealth", "GetReadiness", "Logout", "RefreshToken"}
+# Beyond the RealWorld spec: probes, sessions and token revocation, notifications.
+OUR_OPERATION_IDS = {
+    "GetHealth", "GetReadiness", "Logout", "RefreshToken", "GetNotifications", "MarkNotificationsRead"
+}  # fmt: skip
 # Served by the app but not API operations: the spec itself and its UI.
 NOT_OPERATIONS = re.compile(r"^/api/(openapi\.json|docs(/.*)?)$")
 

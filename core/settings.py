@@ -63,6 +63,23 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = True
     session_cookie_samesite: Literal["Strict", "Lax", "None"] = "Strict"
 
+    # Background work (jobs/): the Celery broker, e.g. amqp://guest:guest@127.0.0.1:5672//
+    # (Redis also works). None: in-process mode, where a thread of the web process relays
+    # outbox events and delivers them itself (fine for `make run`, not for several workers).
+    celery_broker_url: str | None = None
+    # How often the relay sweeps the outbox for events a lost hint left pending (beat, or the
+    # in-process thread); after each commit that emitted, it is woken at once anyway.
+    outbox_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Wake the relay after each commit that emitted (off in tests, which relay explicitly).
+    outbox_hint: bool = True
+    # Email delivery of notifications: off unless SMTP_HOST is set (plain SMTP, e.g. a local
+    # relay or sink); users opt out with `emailNotifications: false` in PUT /user.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "Conduit <notifications@localhost>"
+    # Followers notified per fan-out statement and task: 10,000 followers are 10 tasks.
+    outbox_fan_out_batch: int = Field(default=1000, ge=1, le=100_000)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -15,6 +17,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
@@ -37,6 +42,8 @@ TITLE_MAX = 200
 SLUG_MAX = 255
 TAG_MAX = 64
 IDEMPOTENCY_KEY_MAX = 255
+NOTIFICATION_TYPE_MAX = 16
+DEDUPE_KEY_MAX = 100
 
 
 def utcnow() -> datetime:
@@ -99,6 +106,8 @@ class User(Base):
     bio: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Notifications by email too, when the server sends any (SMTP_HOST); PUT /user opts out.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     @validates("username")
     def _key_username(self, _key: str, username: str) -> str:
@@ -202,3 +211,65 @@ class IdempotencyKey(Base):
     # The answer, both NULL while in progress.
     status: Mapped[int | None] = mapped_column(SmallInteger)
     body: Mapped[str | None] = mapped_column(Text)
+
+
+# SQLite gives autoincrement only to INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OutboxEvent(Base):
+    """Something that notifies, written in the transaction of the write that caused it.
+
+    The relay publishes pending rows (`sent_at` NULL) to the broker and stamps them; the
+    consumers turn one into notifications, idempotently (db/notifications.py).
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        # The relay's scan: only pending rows are indexed, so the index stays small.
+        Index(
+            "ix_outbox_events_pending",
+            "id",
+            postgresql_where=Column("sent_at").is_(None),
+            sqlite_where=Column("sent_at").is_(None),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    type: Mapped[str] = mapped_column(String(NOTIFICATION_TYPE_MAX))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The one user told (follow, comment, favorite); NULL for an article: its author's followers.
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    # What makes a repeat the same event (favoriting, unfavoriting, favoriting again tells the
+    # author once); unique, so concurrent repeats emit one row.
+    dedupe_key: Mapped[str] = mapped_column(String(DEDUPE_KEY_MAX), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One user told of one event; (event, recipient) is unique, so redelivery adds nothing."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient_id", name="uq_notifications_event_id"),
+        # A user's list, newest first, and their unread count.
+        Index("ix_notifications_recipient_id_id", "recipient_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(NOTIFICATION_TYPE_MAX))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    read: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # No foreign key: sent events may be purged while what they caused stays.
+    event_id: Mapped[int] = mapped_column(BigInteger)

@@ -49,6 +49,9 @@ def _field_expr(field: ma.fields.Field[Any], source: str, depth: int) -> str:
         if field.many:
             item = f"i{depth}"
             return f"[{_object_expr(schema, item, depth + 1)} for {item} in {source}]"
+        if field.allow_none:  # a nullable object: null stays null
+            item = f"n{depth}"
+            return f"(lambda {item}: None if {item} is None else {_object_expr(schema, item, depth + 1)})({source})"
         return _object_expr(schema, source, depth + 1)
     if isinstance(field, fields.List):
         inner = field.inner

@@ -102,6 +102,12 @@ class UpdateUser(PartialUpdate):
         metadata={"example": "https://i.stack.imgur.com/xHWG8.jpg"},
     )
 
+    email_notifications = fields.Boolean(
+        data_key="emailNotifications",
+        error_messages={"invalid": "must be a boolean"},
+        metadata={"description": "Send my notifications by email too (when the server does)"},
+    )
+
     @ma.pre_load
     def _clear_empty(self, data: Any, **_kwargs: Any) -> Any:
         # The official frontends send their whole settings form: an empty image clears it.

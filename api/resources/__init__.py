@@ -6,7 +6,16 @@ What several of them need lives in `_shared`; no resource module imports another
 from __future__ import annotations
 
 from api.extensions import Blueprint
-from api.resources import articles, comments, favorites, health, profiles, tags, users
+from api.resources import (
+    articles,
+    comments,
+    favorites,
+    health,
+    notifications,
+    profiles,
+    tags,
+    users,
+)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     users.blp,
@@ -15,5 +24,6 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     favorites.blp,
     comments.blp,
     tags.blp,
+    notifications.blp,
     health.blp,
 )

@@ -10,7 +10,7 @@ from api.context import current_user, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_response
-from db import queries, writes
+from db import outbox, queries, writes
 from schemas.articles import (
     ArticlesQuery,
     MultipleArticlesResponse,
@@ -91,14 +91,16 @@ class Articles(MethodView):
         """
         data = payload["article"]
         session = db_session()
+        me = current_user()
         article = writes.create_article(
             session,
-            author=current_user(),
+            author=me,
             title=data["title"],
             description=data["description"],
             body=data["body"],
             tag_names=data.get("tag_list", []),
         )
+        outbox.published(session, me.id, article.id)
         session.commit()
         return {"article": article}
 

@@ -10,7 +10,7 @@ from api.context import current_user, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_id_or_404
-from db import queries, writes
+from db import outbox, queries, writes
 from schemas.comments import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
 
 blp = Blueprint("Comments", __name__, description="Comments on articles")
@@ -55,6 +55,7 @@ class Comments(MethodView):
         comment = writes.add_comment(
             session, article_id_or_404(slug), me.id, payload["comment"]["body"]
         )
+        outbox.commented(session, comment)
         session.commit()
         return {"comment": queries.comment(session, comment.id, me.id)}
 

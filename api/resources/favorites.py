@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.context import current_user, db_session
 from api.extensions import Blueprint
 from api.resources._shared import SLUG, article_response
-from db import writes
+from db import outbox, writes
 from schemas.articles import SingleArticleResponse
 
 blp = Blueprint("Favorites", __name__, description="Favorite articles")
@@ -29,6 +29,7 @@ class Favorite(MethodView):
         me = current_user()
         writes.favorite(db_session(), me.id, slug)  # nothing when the slug names no article
         response = article_response(slug, me.id)  # read in the write's transaction: no BEGIN
+        outbox.favorited(db_session(), me.id, response["article"].id)
         db_session().commit()
         return response
 

@@ -13,7 +13,7 @@ from api.context import db_session
 from api.errors import DATABASE_DOWN, fail
 from api.extensions import Blueprint
 from api.ratelimit import exempt
-from db import queries
+from db import outbox, queries
 from db.errors import DatabaseUnavailable
 from db.migrate import alembic_config
 from schemas.base import ResponseSchema
@@ -25,6 +25,21 @@ blp = Blueprint("Operations", __name__, description="Health probes (beyond the R
 
 class Health(ResponseSchema):
     status = fields.String(required=True, metadata={"example": "ok"})
+
+
+class OutboxBacklog(ResponseSchema):
+    pending = fields.Integer(
+        required=True, metadata={"description": "Events not yet relayed to the workers"}
+    )
+    oldest_age_seconds = fields.Float(
+        required=True,
+        data_key="oldestAgeSeconds",
+        metadata={"description": "Age of the oldest of them (0 when none): a stuck relay grows it"},
+    )
+
+
+class Readiness(Health):
+    outbox = fields.Nested(OutboxBacklog, required=True)
 
 
 @cache
@@ -48,17 +63,18 @@ class Liveness(MethodView):
 
 
 @blp.route("/ready")
-class Readiness(MethodView):
+class Ready(MethodView):
     decorators = [exempt]
 
     @blp.public
-    @blp.response(200, Health)
+    @blp.response(200, Readiness)
     @blp.alt_response(503, response="ServiceUnavailable")
     @blp.doc(operationId="GetReadiness")
     def get(self) -> dict[str, Any]:
         """Readiness
 
-        The database answers and its schema is at the latest migration.
+        The database answers and its schema is at the latest migration. Also reports the
+        outbox backlog (informational: a backlog does not make the API unready).
         """
         try:
             version = queries.schema_version(db_session())
@@ -66,4 +82,5 @@ class Readiness(MethodView):
             fail(503, "database", DATABASE_DOWN, RETRY)
         if version != _head_revision():
             fail(503, "database", "schema is not at the latest migration", RETRY)
-        return {"status": "ready"}
+        pending, age = outbox.backlog(db_session())
+        return {"status": "ready", "outbox": {"pending": pending, "oldest_age_seconds": age}}

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.context import current_user, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
-from db import queries, writes
+from db import outbox, queries, writes
 from schemas.profiles import ProfileResponse
 
 blp = Blueprint("Profile", __name__, description="Profiles and follows")
@@ -58,6 +58,7 @@ class Follow(MethodView):
             fail(403, "profile", "forbidden")
         writes.follow(db_session(), me.id, username)  # nothing when nobody has the name
         response = _profile_or_404(username, me.id)  # read in the write's transaction
+        outbox.followed(db_session(), me.id, username)
         db_session().commit()
         return response
 

@@ -200,7 +200,8 @@ class CurrentUser(MethodView):
     def put(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Update current user
 
-        Change any of email, username, password, bio and image. `null` or empty
+        Change any of email, username, password, bio and image, and whether notifications
+        come by email too (`emailNotifications`, an extension). `null` or empty
         bio/image clear them (to `null`); a taken username or email is a 409. A new
         password ends every other session of the user; this one goes on, and the answer
         holds the token presented.
@@ -208,7 +209,11 @@ class CurrentUser(MethodView):
         me = current_user()
         changes = payload["user"]
         _ensure_available(changes.get("username"), changes.get("email"), except_id=me.id)
-        columns = {field: changes[field] for field in ("email", "username") if field in changes}
+        columns = {
+            field: changes[field]
+            for field in ("email", "username", "email_notifications")
+            if field in changes
+        }
         columns |= {field: changes[field] or None for field in ("bio", "image") if field in changes}
         if "password" in changes:
             columns["password_hash"] = _passwords().hash(changes["password"])

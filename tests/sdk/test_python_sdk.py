@@ -44,7 +44,6 @@ from conduit_client.api.user_and_authentication import (
 )
 from conduit_client.models import (
     GenericErrorModel,
-    Health,
     LoginUser,
     LoginUserRequest,
     MultipleArticlesResponse,
@@ -56,6 +55,7 @@ from conduit_client.models import (
     NewUser,
     NewUserRequest,
     ProfileResponse,
+    Readiness,
     SingleArticleResponse,
     SingleCommentResponse,
     TagsResponse,
@@ -112,7 +112,7 @@ def register(anonymous: Client, name: str) -> User:
 def test_journey(api_url: str) -> None:
     with Client(base_url=api_url, raise_on_unexpected_status=True) as anonymous:
         ready = get_readiness.sync_detailed(client=anonymous)
-        assert expect(ready, HTTPStatus.OK, Health).status == "ready"
+        assert expect(ready, HTTPStatus.OK, Readiness).status == "ready"
         author_signup = register(anonymous, "py_author")
         reader_signup = register(anonymous, "py_reader")
         credentials = LoginUser(email=author_signup.email, password="py_author-pw-1")

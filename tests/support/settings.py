@@ -32,6 +32,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "jwt_secret_key": TEST_SECRET,
         "rate_limit_enabled": False,
         "access_log": False,
+        "outbox_hint": False,  # tests relay explicitly, in their own transaction
         **overrides,
     }
     return Settings(**values)

@@ -195,6 +195,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get your notifications
+         * @description Newest first: someone followed you, commented on or favorited your article, or an
+         *     author you follow published. Page with `limit` (1-100, default 20) and `offset`;
+         *     `notificationsCount` counts them all, `unreadCount` those not marked read. They
+         *     arrive moments after the write that caused them (they are delivered in the
+         *     background).
+         */
+        get: operations["GetNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description All of them, or with `{"upTo": id}` those up to the newest one you have seen (so
+         *     one that arrived since stays unread). Idempotent. Answers how many stay unread.
+         */
+        post: operations["MarkNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/profiles/{username}": {
         parameters: {
             query?: never;
@@ -260,7 +305,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description The database answers and its schema is at the latest migration.
+         * @description The database answers and its schema is at the latest migration. Also reports the
+         *     outbox backlog (informational: a backlog does not make the API unready).
          */
         get: operations["GetReadiness"];
         put?: never;
@@ -305,7 +351,8 @@ export interface paths {
         get: operations["GetCurrentUser"];
         /**
          * Update current user
-         * @description Change any of email, username, password, bio and image. `null` or empty
+         * @description Change any of email, username, password, bio and image, and whether notifications
+         *     come by email too (`emailNotifications`, an extension). `null` or empty
          *     bio/image clear them (to `null`); a taken username or email is a 409. A new
          *     password ends every other session of the user; this one goes on, and the answer
          *     holds the token presented.
@@ -446,6 +493,12 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        ArticleSummary: {
+            /** @example how-to-train-your-dragon */
+            slug: string;
+            /** @example How to train your dragon */
+            title: string;
+        };
         Comment: {
             author: components["schemas"]["Profile"];
             /** @example It takes a Jacobian */
@@ -485,12 +538,24 @@ export interface components {
         LoginUserRequest: {
             user: components["schemas"]["LoginUser"];
         };
+        MarkRead: {
+            /**
+             * @description Mark read the notifications with ids up to this one (those you have seen); all of them when absent
+             * @example 42
+             */
+            upTo?: number;
+        };
         MultipleArticlesResponse: {
             articles: components["schemas"]["ArticlePreview"][];
             articlesCount: number;
         };
         MultipleCommentsResponse: {
             comments: components["schemas"]["Comment"][];
+        };
+        MultipleNotificationsResponse: {
+            notifications: components["schemas"]["Notification"][];
+            notificationsCount: number;
+            unreadCount: number;
         };
         NewArticle: {
             /** @example You have to believe */
@@ -534,6 +599,28 @@ export interface components {
         NewUserRequest: {
             user: components["schemas"]["NewUser"];
         };
+        Notification: {
+            /** @description Who did it */
+            actor: components["schemas"]["Profile"];
+            /** @description The article concerned; null for a follow */
+            article: components["schemas"]["ArticleSummary"] | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @example 42 */
+            id: number;
+            read: boolean;
+            /**
+             * @example follow
+             * @enum {string}
+             */
+            type: "follow" | "comment" | "favorite" | "article";
+        };
+        OutboxBacklog: {
+            /** @description Age of the oldest of them (0 when none): a stuck relay grows it */
+            oldestAgeSeconds: number;
+            /** @description Events not yet relayed to the workers */
+            pending: number;
+        };
         Profile: {
             /** @example I work at statefarm */
             bio: string | null;
@@ -545,6 +632,11 @@ export interface components {
         };
         ProfileResponse: {
             profile: components["schemas"]["Profile"];
+        };
+        Readiness: {
+            outbox: components["schemas"]["OutboxBacklog"];
+            /** @example ok */
+            status: string;
         };
         RefreshTokenRequest: {
             /**
@@ -567,6 +659,9 @@ export interface components {
              *     ]
              */
             tags: string[];
+        };
+        UnreadCountResponse: {
+            unreadCount: number;
         };
         UpdateArticle: {
             body?: string;
@@ -591,6 +686,8 @@ export interface components {
              * @example jake@jake.jake
              */
             email?: string;
+            /** @description Send my notifications by email too (when the server does) */
+            emailNotifications?: boolean;
             /** @example https://i.stack.imgur.com/xHWG8.jpg */
             image?: string | null;
             /**
@@ -1159,6 +1256,66 @@ export interface operations {
             422: components["responses"]["GenericError"];
         };
     };
+    GetNotifications: {
+        parameters: {
+            query?: {
+                /** @description The number of items to return (at most 100 are served). */
+                limit?: number;
+                /** @description The number of items to skip before starting to collect the result set. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MultipleNotificationsResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["GenericError"];
+        };
+    };
+    MarkNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "upTo": 42
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCountResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["GenericError"];
+        };
+    };
     GetProfileByUsername: {
         parameters: {
             query?: never;
@@ -1262,7 +1419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             422: components["responses"]["GenericError"];

@@ -17,6 +17,7 @@ class UpdateUser:
     Attributes:
         bio (None | str | Unset):
         email (str | Unset):  Example: jake@jake.jake.
+        email_notifications (bool | Unset): Send my notifications by email too (when the server does)
         image (None | str | Unset):  Example: https://i.stack.imgur.com/xHWG8.jpg.
         password (str | Unset):  Example: jakejake.
         username (str | Unset):  Example: jake.
@@ -24,6 +25,7 @@ class UpdateUser:
 
     bio: None | str | Unset = UNSET
     email: str | Unset = UNSET
+    email_notifications: bool | Unset = UNSET
     image: None | str | Unset = UNSET
     password: str | Unset = UNSET
     username: str | Unset = UNSET
@@ -37,6 +39,8 @@ class UpdateUser:
             bio = self.bio
 
         email = self.email
+
+        email_notifications = self.email_notifications
 
         image: None | str | Unset
         if isinstance(self.image, Unset):
@@ -55,6 +59,8 @@ class UpdateUser:
             field_dict["bio"] = bio
         if email is not UNSET:
             field_dict["email"] = email
+        if email_notifications is not UNSET:
+            field_dict["emailNotifications"] = email_notifications
         if image is not UNSET:
             field_dict["image"] = image
         if password is not UNSET:
@@ -79,6 +85,8 @@ class UpdateUser:
 
         email = d.pop("email", UNSET)
 
+        email_notifications = d.pop("emailNotifications", UNSET)
+
         def _parse_image(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -95,6 +103,7 @@ class UpdateUser:
         update_user = cls(
             bio=bio,
             email=email,
+            email_notifications=email_notifications,
             image=image,
             password=password,
             username=username,

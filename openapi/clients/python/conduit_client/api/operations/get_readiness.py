@@ -6,7 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.generic_error_model import GenericErrorModel
-from ...models.health import Health
+from ...models.readiness import Readiness
 from ...types import Response
 
 
@@ -22,9 +22,9 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GenericErrorModel | Health | None:
+) -> GenericErrorModel | Readiness | None:
     if response.status_code == 200:
-        response_200 = Health.from_dict(response.json())
+        response_200 = Readiness.from_dict(response.json())
 
         return response_200
 
@@ -46,7 +46,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GenericErrorModel | Health]:
+) -> Response[GenericErrorModel | Readiness]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -58,17 +58,18 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GenericErrorModel | Health]:
+) -> Response[GenericErrorModel | Readiness]:
     """Readiness
 
-     The database answers and its schema is at the latest migration.
+     The database answers and its schema is at the latest migration. Also reports the
+    outbox backlog (informational: a backlog does not make the API unready).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GenericErrorModel | Health]
+        Response[GenericErrorModel | Readiness]
     """
 
     kwargs = _get_kwargs()
@@ -83,17 +84,18 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> GenericErrorModel | Health | None:
+) -> GenericErrorModel | Readiness | None:
     """Readiness
 
-     The database answers and its schema is at the latest migration.
+     The database answers and its schema is at the latest migration. Also reports the
+    outbox backlog (informational: a backlog does not make the API unready).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GenericErrorModel | Health
+        GenericErrorModel | Readiness
     """
 
     return sync_detailed(
@@ -104,17 +106,18 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GenericErrorModel | Health]:
+) -> Response[GenericErrorModel | Readiness]:
     """Readiness
 
-     The database answers and its schema is at the latest migration.
+     The database answers and its schema is at the latest migration. Also reports the
+    outbox backlog (informational: a backlog does not make the API unready).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GenericErrorModel | Health]
+        Response[GenericErrorModel | Readiness]
     """
 
     kwargs = _get_kwargs()
@@ -127,17 +130,18 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> GenericErrorModel | Health | None:
+) -> GenericErrorModel | Readiness | None:
     """Readiness
 
-     The database answers and its schema is at the latest migration.
+     The database answers and its schema is at the latest migration. Also reports the
+    outbox backlog (informational: a backlog does not make the API unready).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GenericErrorModel | Health
+        GenericErrorModel | Readiness
     """
 
     return (

@@ -87,7 +87,8 @@ def sync_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Update current user
 
-     Change any of email, username, password, bio and image. `null` or empty
+     Change any of email, username, password, bio and image, and whether notifications
+    come by email too (`emailNotifications`, an extension). `null` or empty
     bio/image clear them (to `null`); a taken username or email is a 409. A new
     password ends every other session of the user; this one goes on, and the answer
     holds the token presented.
@@ -121,7 +122,8 @@ def sync(
 ) -> GenericErrorModel | UserResponse | None:
     """Update current user
 
-     Change any of email, username, password, bio and image. `null` or empty
+     Change any of email, username, password, bio and image, and whether notifications
+    come by email too (`emailNotifications`, an extension). `null` or empty
     bio/image clear them (to `null`); a taken username or email is a 409. A new
     password ends every other session of the user; this one goes on, and the answer
     holds the token presented.
@@ -150,7 +152,8 @@ async def asyncio_detailed(
 ) -> Response[GenericErrorModel | UserResponse]:
     """Update current user
 
-     Change any of email, username, password, bio and image. `null` or empty
+     Change any of email, username, password, bio and image, and whether notifications
+    come by email too (`emailNotifications`, an extension). `null` or empty
     bio/image clear them (to `null`); a taken username or email is a 409. A new
     password ends every other session of the user; this one goes on, and the answer
     holds the token presented.
@@ -182,7 +185,8 @@ async def asyncio(
 ) -> GenericErrorModel | UserResponse | None:
     """Update current user
 
-     Change any of email, username, password, bio and image. `null` or empty
+     Change any of email, username, password, bio and image, and whether notifications
+    come by email too (`emailNotifications`, an extension). `null` or empty
     bio/image clear them (to `null`); a taken username or email is a 409. A new
     password ends every other session of the user; this one goes on, and the answer
     holds the token presented.

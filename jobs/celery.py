@@ -1,0 +1,71 @@
+"""The Celery app, made from the Flask app so that every task runs in its app context.
+
+Delivery guarantees, in one place: late acks (a task is acknowledged once it is done, so a
+worker killed mid-task leaves its message to be redelivered), a lost worker's message put
+back (`task_reject_on_worker_lost`), one message prefetched at a time, publisher confirms
+(a publish returns once RabbitMQ has the message), durable queues and persistent messages.
+Tasks retry transient database failures with exponential backoff; a task that still fails
+is rejected without requeue, and RabbitMQ dead-letters it to the `conduit.dead` queue (the
+task queue's `x-dead-letter-exchange`), where it waits for an operator instead of looping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask, has_app_context
+from kombu import Exchange, Queue  # type: ignore[attr-defined]
+
+from core.settings import Settings
+
+QUEUE = "conduit"
+DEAD_LETTER = "conduit.dead"
+DEAD_LETTER_QUEUE = Queue(DEAD_LETTER, Exchange(DEAD_LETTER, type="direct"), DEAD_LETTER)
+TASK_QUEUE = Queue(
+    QUEUE,
+    Exchange(QUEUE, type="direct"),
+    QUEUE,
+    queue_arguments={
+        "x-dead-letter-exchange": DEAD_LETTER,
+        "x-dead-letter-routing-key": DEAD_LETTER,
+    },
+)
+PURGE_SECONDS = 3600.0
+
+
+def make_celery(flask_app: Flask, settings: Settings) -> Celery:
+    """The Celery app of `flask_app`: its tasks run inside `flask_app`'s app context."""
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            if has_app_context():
+                return self.run(*args, **kwargs)
+            with flask_app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(flask_app.import_name, task_cls=FlaskTask, include=["jobs.tasks"])
+    celery.conf.update(
+        broker_url=settings.celery_broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"confirm_publish": True},
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=False,  # reject: dead-lettered, not dropped
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        task_default_queue=QUEUE,
+        task_queues=[TASK_QUEUE],
+        task_default_exchange=QUEUE,
+        task_default_routing_key=QUEUE,
+        beat_schedule={
+            "relay-sweep": {"task": "jobs.relay", "schedule": settings.outbox_sweep_seconds},
+            "purge": {"task": "jobs.purge", "schedule": PURGE_SECONDS},
+        },
+    )
+    celery.set_default()
+    flask_app.extensions["conduit_celery"] = celery
+    return celery

@@ -1,0 +1,101 @@
+"""Wake the relay right after a commit that emitted, from a thread of the web process.
+
+The hint is what makes notifications prompt; the sweep (Celery beat, or this thread's own
+timer in in-process mode) is what makes them certain: a hint lost to a crash or a broker
+outage only delays its events until the next sweep. The request never waits for either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core.settings import Settings
+from db.outbox import EMITTED
+from db.session import Database
+from jobs import relay as relaying
+from jobs.celery import make_celery
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    """One daemon thread per process, started lazily (so after gunicorn forks)."""
+
+    def __init__(
+        self,
+        app: Flask,
+        database: Database,
+        publisher: Callable[[Session], Callable[[int], None]],
+        sweep_seconds: float | None,
+    ) -> None:
+        self._app = app
+        self._database = database
+        self._publisher = publisher
+        self._sweep_seconds = sweep_seconds  # None: run on hints only (beat sweeps)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def wake(self) -> None:
+        self.start()
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                threading.Thread(target=self._run, name="outbox-relay", daemon=True).start()
+                self._pid = os.getpid()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._sweep_seconds)
+            self._wake.clear()
+            self.run_once()
+
+    def run_once(self) -> int:
+        with self._app.app_context():  # its teardown removes the session
+            session = self._database.session()
+            try:
+                return relaying.relay_all(session, self._publisher(session))
+            except Exception:  # the sweep retries; a thread that died would never
+                log.exception("outbox relay failed; its events stay pending")
+                session.rollback()
+                return 0
+
+
+def init_app(app: Flask, settings: Settings, database: Database) -> None:
+    """Broker mode: publish to Celery. In-process mode: deliver here, and sweep on a timer."""
+    if settings.celery_broker_url:
+        celery = make_celery(app, settings)
+
+        def publisher(_session: Session) -> Callable[[int], None]:
+            return lambda event_id: celery.send_task("jobs.deliver", args=[event_id])
+
+        relay = Relay(app, database, publisher, None)
+    else:
+        relay = Relay(app, database, relaying.deliver_inline, settings.outbox_sweep_seconds)
+    app.extensions["conduit_relay"] = relay
+    if not settings.outbox_hint:
+        return
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(EMITTED, False):
+            relay.wake()
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(EMITTED, None)
+
+    factory = database.session.session_factory
+    event.listen(factory, "after_commit", after_commit)
+    event.listen(factory, "after_soft_rollback", lambda session, _tx: after_rollback(session))
+    if not settings.celery_broker_url:
+        app.before_request(relay.start)  # the sweep runs from the first request on

@@ -1,0 +1,72 @@
+"""The Celery tasks: thin wrappers that give the delivery functions a session and commit.
+
+Each runs in the Flask app context (jobs/celery.py), so `database()` is this app's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from api import idempotency as idempotency_policy
+from api.context import database
+from db import idempotency, outbox, writes
+from db.errors import DatabaseUnavailable
+from jobs import delivery
+from jobs import relay as relaying
+
+# Transient: the database restarted or is unreachable. Anything else is a bug or a poison
+# message: retrying it would only delay its dead-lettering.
+RETRY: dict[str, Any] = {
+    "autoretry_for": (OperationalError, DatabaseUnavailable),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="jobs.relay", **RETRY)
+def relay() -> int:
+    """Publish every pending outbox event (the sweep behind the hints)."""
+    return relaying.relay_all(database().session(), lambda event_id: deliver.delay(event_id))
+
+
+@shared_task(name="jobs.deliver", **RETRY)
+def deliver(event_id: int) -> None:
+    session = database().session()
+    delivery.deliver(
+        session, event_id, lambda event, actor, after: fan_out.delay(event, actor, after)
+    )
+    session.commit()
+
+
+@shared_task(name="jobs.fan_out", **RETRY)
+def fan_out(event_id: int, actor_id: int, after: int) -> None:
+    """One batch of followers; the next batch is its own task, published after the commit.
+
+    Killed before the publish, this task is redelivered (late ack) and publishes it then.
+    """
+    session = database().session()
+    size = current_app.extensions["conduit_settings"].outbox_fan_out_batch
+    following = delivery.fan_out_batch(session, event_id, actor_id, after, size)
+    session.commit()
+    if following is not None:
+        fan_out.delay(event_id, actor_id, following)
+
+
+@shared_task(name="jobs.purge", **RETRY)
+def purge() -> dict[str, int]:
+    """Lapsed sessions and logout entries, old idempotency keys, long-sent outbox events."""
+    now = datetime.now(UTC)
+    session = database().session()
+    families = writes.purge_families(session, now, limit=None)
+    revoked = writes.purge_revoked_tokens(session, now)
+    idempotency.purge(session, now - idempotency_policy.KEPT_FOR)
+    events = outbox.purge_sent(session, now - outbox.RETENTION)
+    session.commit()
+    return {"families": families, "revoked": revoked, "events": events}

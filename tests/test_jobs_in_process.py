@@ -1,0 +1,147 @@
+"""The background machinery in this process, on the test's own rolled-back transaction:
+the relay when its publisher fails half-way, the hint after a commit, the Celery task bodies
+(on kombu's in-memory transport: what they publish is read back, no worker runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from api import create_app
+from db.models import Notification, OutboxEvent
+from db.session import Database
+from jobs import relay, tasks
+from jobs.hint import Relay
+from tests.factories import create_article, register
+from tests.support.settings import make_settings
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    """Delivery runs in the app's context (its settings decide about email), as in a task."""
+    with app.app_context():
+        yield
+
+
+def count(db: Database, what: Any) -> int:
+    return int(db.session().scalar(select(func.count()).select_from(what)) or 0)
+
+
+def pending(db: Database) -> int:
+    session = db.session()
+    return int(session.scalar(select(func.count()).where(OutboxEvent.sent_at.is_(None))) or 0)
+
+
+def test_a_relay_that_dies_half_way_publishes_again_and_nothing_doubles(
+    client: FlaskClient, db: Database
+) -> None:
+    author = register(client)
+    for _ in range(3):
+        client.post(f"/api/profiles/{author.username}/follow", headers=register(client).headers)
+    session = db.session()
+    deliver = relay.deliver_inline(session)
+    published: list[int] = []
+
+    def crashing(event_id: int) -> None:
+        if len(published) == 2:
+            raise ConnectionError("the broker went away")
+        published.append(event_id)
+        deliver(event_id)
+
+    with pytest.raises(ConnectionError):
+        relay.relay(session, crashing)
+    session.rollback()  # what the hint thread and the tasks do on an error
+    assert pending(db) == 3  # nothing marked sent: the two published go out again
+    assert relay.drain(session) == 3
+    assert count(db, Notification) == 3 and pending(db) == 0
+
+
+@pytest.fixture
+def broker_app(app: Flask, db: Database) -> Iterator[Flask]:
+    """An app in broker mode on kombu's memory transport, in the test's transaction."""
+    settings = make_settings(
+        app.extensions["conduit_db"].url, celery_broker_url="memory://", outbox_fan_out_batch=2
+    )
+    other = create_app(settings)
+    other.extensions["conduit_db"].bind(db.session().connection())
+    with other.app_context():
+        yield other
+    other.extensions["conduit_db"].bind(None)
+    other.extensions["conduit_db"].dispose()
+
+
+def published(app: Flask) -> list[tuple[str, list[Any]]]:
+    """The task messages waiting on the memory transport, drained."""
+    celery = app.extensions["conduit_celery"]
+    messages = []
+    with celery.connection_for_read() as conn:
+        queue = conn.SimpleQueue("conduit")
+        while True:
+            try:
+                message = queue.get(block=False)
+            except queue.Empty:
+                break
+            messages.append((message.headers["task"], message.payload[0]))
+            message.ack()
+        queue.close()
+    return messages
+
+
+def test_tasks_deliver_fan_out_in_batches_and_chain_the_next(
+    client: FlaskClient, db: Database, broker_app: Flask
+) -> None:
+    author = register(client)
+    for _ in range(3):
+        client.post(f"/api/profiles/{author.username}/follow", headers=register(client).headers)
+    create_article(client, author)
+    published(broker_app)
+    assert tasks.relay() == 4  # three follows and the article, published as deliver tasks
+    sent = published(broker_app)
+    assert [name for name, _ in sent] == ["jobs.deliver"] * 4
+    for _name, (event_id,) in sent:
+        tasks.deliver(event_id)
+    assert count(db, Notification) == 3  # the follows; the article starts a fan-out instead
+    ((name, (event_id, actor_id, after)),) = published(broker_app)
+    assert (name, after) == ("jobs.fan_out", 0)
+    tasks.fan_out(event_id, actor_id, after)  # a batch of 2, then the next one is published
+    ((name, args),) = published(broker_app)
+    assert name == "jobs.fan_out" and count(db, Notification) == 5
+    tasks.fan_out(*args)  # the last follower: no batch after it
+    assert published(broker_app) == [] and count(db, Notification) == 6
+    tasks.fan_out(event_id, actor_id, 0)  # redelivered: nothing doubles
+    assert count(db, Notification) == 6
+    tasks.deliver(10**12)  # an event purged since: nothing to do
+    assert tasks.purge()["events"] == 0  # just sent: kept for the dedupe window
+
+
+def test_the_hint_relays_after_a_commit_that_emitted(client: FlaskClient, db: Database) -> None:
+    """The in-process relay's work, run once as its thread would after a hint."""
+    app = client.application
+    author, fan = register(client), register(client)
+    client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
+    worker = Relay(app, db, relay.deliver_inline, 3600)
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0
+    assert count(db, Notification) == 1
+
+
+def test_a_failing_relay_run_is_logged_not_fatal(
+    client: FlaskClient, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    author, fan = register(client), register(client)
+    client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
+
+    def broken(_session: Any) -> Any:
+        def publish(_event_id: int) -> None:
+            raise ConnectionError("broker down")
+
+        return publish
+
+    assert Relay(client.application, db, broken, None).run_once() == 0
+    assert "events stay pending" in caplog.text
+    assert pending(db) == 1
