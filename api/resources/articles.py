@@ -61,6 +61,7 @@ def _articles_page(views: list[queries.ArticleView], total: int) -> dict[str, An
 
 @blp.route("/articles")
 class Articles(MethodView):
+    @blp.cached
     @blp.auth_optional
     @blp.conditional
     @blp.arguments(ArticlesQuery(), location="query")
@@ -124,6 +125,7 @@ class Feed(MethodView):
 
 @blp.route("/articles/<slug:slug>", parameters=SLUG)
 class ArticleBySlug(MethodView):
+    @blp.cached
     @blp.auth_optional
     @blp.conditional
     @blp.response(200, SingleArticleResponse)
