@@ -119,7 +119,14 @@ class Entry:
 class ReadCache:
     """This worker's view of the shared cache: the Redis client, the breaker, an owed bump."""
 
-    def __init__(self, url: str, ttl_seconds: int, break_seconds: float = BREAK_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        ttl_seconds: int,
+        *,
+        version: str = "",
+        break_seconds: float = BREAK_SECONDS,
+    ) -> None:
         # No retries inside redis-py: the database is the fallback, and waiting is the cost.
         self.client = redis.Redis.from_url(
             url,
@@ -129,6 +136,8 @@ class ReadCache:
             health_check_interval=0,
         )
         self.ttl_seconds = ttl_seconds
+        # Another API version answers otherwise: its entries are apart (a rolling deploy).
+        self.prefix = f"{ENTRY_PREFIX}{version}:"
         self.break_seconds = break_seconds
         self._lookup = self.client.register_script(LOOKUP_SCRIPT)
         self._bump = self.client.register_script(BUMP_SCRIPT)
@@ -160,17 +169,20 @@ class ReadCache:
         owed = "1" if self.owed else "0"
         try:
             found = self._call(
-                lambda: self._lookup(keys=[GENERATION_KEY], args=[ENTRY_PREFIX, digest, owed])
+                lambda: self._lookup(keys=[GENERATION_KEY], args=[self.prefix, digest, owed])
             )
         except redis.RedisError as error:
             self._broke(error)
             return None
         self.owed = False
         generation, raw = found[0], found[1] if len(found) > 1 else None
-        return generation, Entry.decode(raw) if raw else None
+        try:
+            return generation, Entry.decode(raw) if raw else None
+        except ValueError:  # not one of ours: answer from the database, and overwrite it
+            return generation, None
 
     def store(self, generation: bytes, digest: str, entry: Entry) -> None:
-        key = ENTRY_PREFIX.encode() + generation + b":" + digest.encode()
+        key = f"{self.prefix}{generation.decode()}:{digest}"
         try:
             self._call(lambda: self.client.set(key, entry.encode(), ex=self.ttl_seconds))
         except redis.RedisError as error:
@@ -292,7 +304,7 @@ def register(app: Flask, settings: Settings, database: Database) -> None:
         app.extensions["conduit_read_cache"] = None
         return
     app.extensions["conduit_read_cache"] = ReadCache(
-        settings.redis_url, settings.read_cache_ttl_seconds
+        settings.redis_url, settings.read_cache_ttl_seconds, version=app.config["API_VERSION"]
     )
     # The writer's sessions only (those of one_transaction included): reads never commit.
     event.listen(database.session, "after_commit", _committed)

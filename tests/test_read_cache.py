@@ -331,7 +331,7 @@ def test_a_failed_bump_is_paid_before_the_next_read(app: Flask, database_url: st
     with private_redis() as server:
         application = cache_app(database_url, server.url)
         cache: ReadCache = application.extensions["conduit_read_cache"]
-        cache.break_seconds = 0.3
+        cache.break_seconds = 0.3  # the test waits it out
         admin = redis.Redis.from_url(server.url)
         try:
             with rolled_back(application, app):
