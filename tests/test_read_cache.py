@@ -178,6 +178,16 @@ def _publish(w: World) -> None:
     create_article(w.client, w.fan, tagList=["dragons", "fresh"])
 
 
+def _publish_keyed(w: World) -> None:
+    # Its commits are savepoints of one transaction, committed last by the idempotency guard.
+    article = {"title": "Keyed", "description": "d", "body": "b", "tagList": ["dragons"]}
+    headers = {**w.fan.headers, "Idempotency-Key": "cache-test-key"}
+    assert (
+        w.client.post("/api/articles", json={"article": article}, headers=headers).status_code
+        == 201
+    )
+
+
 def _delete(w: World) -> None:
     w.client.delete(f"/api/articles/{w.slug}", headers=w.author.headers)
 
@@ -199,6 +209,11 @@ WRITES: dict[str, tuple[Callable[[World], None], str, Callable[[dict[str, Any]],
     ),
     "create article": (_publish, "/api/articles?tag=dragons", lambda b: b["articlesCount"] == 2),
     "new tag": (_publish, "/api/tags", lambda b: "fresh" in b["tags"]),
+    "keyed create": (
+        _publish_keyed,
+        "/api/articles?tag=dragons",
+        lambda b: b["articlesCount"] == 2,
+    ),
     "delete article": (_delete, "/api/articles?limit=5", lambda b: b["articlesCount"] == 0),
 }
 
