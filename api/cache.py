@@ -24,6 +24,11 @@ answered (it is committed; an error would invite a retry that writes twice). The
 the bump and pays it inside its next Redis call, before it reads anything. Until then another
 worker that still reaches Redis may serve what was cached before the write: for at most the
 TTL (`READ_CACHE_TTL_SECONDS`, 60 s), the bound we accept for a partial Redis failure.
+
+redis-py directly (already here for the rate limits), not Flask-Caching: its `cached` keys a
+view by path and memoizes its return value, so a generation in the key would cost a second
+round trip per hit, the ETag would be hashed again, and a dead Redis would be asked (and
+wait its timeout) on every request: there is no breaker to keep it off the path.
 """
 
 from __future__ import annotations
