@@ -12,7 +12,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, cookies, docs, errors, headers, observability, ratelimit
+from api import auth, cache, cookies, docs, errors, headers, observability, ratelimit
 from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
 from api.passwords import Passwords
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(database.remove)
     app.extensions["conduit_passwords"] = Passwords(settings)
     hint.init_app(app, settings, database)
+    cache.register(app, settings, database)
 
     auth.configure(app, settings)
     CORS(

@@ -19,7 +19,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
-from api import idempotency
+from api import cache, idempotency
 from api.auth import optional_user, require_user
 from api.errors import fail, handle_http_exception
 from db.models import IDEMPOTENCY_KEY_MAX
@@ -332,6 +332,17 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         """No token needed, and one presented is ignored."""
         return self.doc(security=[])(func)
 
+    def cached(self, func: F) -> F:
+        """Anonymous reads answered from the shared read cache (api/cache.py); outermost.
+
+        Any write that commits makes them unreachable before its answer leaves.
+        """
+        return cache.cached(func)
+
+    def cache_neutral(self, func: F) -> F:
+        """What this write commits (sessions, tokens) shows in no cached read: no invalidation."""
+        return cache.neutral(func)
+
     @overload
     def idempotent(self, func: F) -> F: ...
 
@@ -364,6 +375,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             response = current_app.make_response(func(*args, **kwargs))
             if response.status_code == 200:
                 response.add_etag()  # a hash of the body: the page as this viewer sees it
+                cache.offer(response)  # whole, with its ETag, before it may become a 304
                 response.make_conditional(request)
             return response
 

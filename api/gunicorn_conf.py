@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +29,10 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 # The longest request line gunicorn allows short of "unlimited": long filter values still fit.
 limit_request_line = 8190
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
-max_requests_jitter = max_requests // 10
+# Recycling bounds what a slow leak could grow to. Workers start together, so the jitter
+# spreads their recycles over half as many requests again: they do not all leave at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = max_requests // 2
 # The app (and its engine and pool) is created in each worker after fork, never shared. The
 # master does import the app's modules (the worker class lives in the `api` package), so a new
 # worker only builds the app (0.1 s, not 1.3 s of imports); but `kill -HUP` does not load new
@@ -119,6 +122,13 @@ def worker_exit(server: Any, worker: Any) -> None:
         return
     if getattr(worker, "aborting", False):  # cut off past `timeout`: others serve the queue
         return
+    if worker.nr >= worker.max_requests and not getattr(worker, "stopping", False):
+        # Recycled: the master keeps the listener open, so the other workers and this one's
+        # successor serve the queue. Draining here would keep serving new arrivals under load.
+        return
+    # Whatever the drain serves must not count towards a recycle again: gunicorn's sync
+    # worker would log "Autorestarting worker" once per request it drains.
+    worker.max_requests = sys.maxsize
     deadline = time.monotonic() + max(graceful_timeout - 2, 1)
     served = True
     while served and time.monotonic() < deadline:

@@ -139,6 +139,7 @@ class JsonErrors:
     cfg: Any
     wsgi: WSGIApp
     aborting = False
+    stopping = False  # told to stop (SIGTERM), as opposed to leaving after max_requests
     response_started = False
     drain_limit = DEFAULT_MAX_CONTENT_LENGTH + DRAIN_MARGIN
 
@@ -177,6 +178,10 @@ class JsonErrors:
                 left -= len(chunk)
         except (OSError, ValueError, errors.ParseException):
             return  # the client is gone or sent garbage: closing is all there is to do
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.stopping = True
+        super().handle_exit(sig, frame)  # type: ignore[misc]
 
     def handle_abort(self, sig: int, frame: Any) -> None:
         """gunicorn's master aborts a worker past `timeout`: its handler raises SystemExit."""

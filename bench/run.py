@@ -1,9 +1,11 @@
 """`python -m bench.run`: seed Conduit through its API, load it with wrk, compare with ceilings.
 
-Phases: a fresh PostgreSQL database; our gunicorn (tests.support.servers, 2 workers); a dataset
-created through the API; two ceiling servers measured on the same machine and data; every
-scenario under wrk (2 threads, 16 connections); worker RSS; the SQL each scenario runs.
-The report goes to stdout and to bench/results/<timestamp>.json.
+Phases: a fresh PostgreSQL database; our gunicorn (tests.support.servers, 2 workers) with the
+read cache off; a dataset created through the API, then ANALYZE (production runs autovacuum;
+the local server may not); three ceiling servers measured on the same machine and data (static
+WSGI, bare Flask, raw SQL); every scenario under wrk (2 threads, 16 connections); then a second
+gunicorn with the read cache on (REDIS_URL) for the read scenarios; worker RSS; the SQL each
+scenario runs. The report goes to stdout and to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url, text
 
 from bench import report, seed, servers, statements, wrk
 from bench.report import Ceiling
@@ -98,6 +100,16 @@ def fetch(url: str) -> bytes:
         return body
 
 
+def analyze(database_url: str) -> None:
+    """Planner statistics for the seeded tables, as autovacuum keeps them in production."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+
+
 def default_redis() -> str | None:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
@@ -122,7 +134,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--redis-url",
         default=default_redis(),
-        help="rate-limit storage, as in production (default: Redis db 15 on 127.0.0.1 when up)",
+        help="rate-limit storage and, for the cached run, the read cache (default: Redis db 15"
+        " on 127.0.0.1 when up; without Redis there is no cached run)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where the JSON goes")
     return parser.parse_args(argv)
@@ -144,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     jwt_secret = secrets.token_urlsafe(48)
     results: dict[str, Result] = {}
+    cached: dict[str, Result] = {}
     ceilings: dict[Ceiling, Result] = {}
     rss: dict[str, dict[int, int]] = {}
     extra: dict[str, Any] = {}
@@ -172,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "JWT_SECRET_KEY": jwt_secret,
             # No worker recycling: the same workers throughout, so RSS growth would show.
             "GUNICORN_MAX_REQUESTS": "0",
+            "READ_CACHE": "false",
             # The limiter runs (its cost is part of every request) but never trips: all load
             # comes from one address, and login/registration allow 10 a minute in production.
             **{f"RATE_LIMIT_{name}": "1000000/minute" for name in ("DEFAULT", "LOGIN", "REGISTER")},
@@ -179,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         progress.say(f"rate-limit counters in {args.redis_url or 'worker memory (no Redis)'}")
         with ExitStack() as stack:
-            with progress.phase("start our gunicorn (migrations, 2 workers)"):
+            with progress.phase("start our gunicorn (migrations, 2 workers, read cache off)"):
                 server = stack.enter_context(
                     gunicorn_server(database_url, workers=2, env=server_env)
                 )
@@ -187,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             progress.say(f"conduit on {base_url}")
             with progress.phase("seed through the API"):
                 data = seed.seed(base_url, size, lambda m: progress.say(f"  {m}"))
+            with progress.phase("ANALYZE"):
+                analyze(database_url)
             requests = scenario_requests(data)
             page = fetch(base_url + LIST_PATH)
             page_file = workdir / "list-page.json"
@@ -201,6 +218,14 @@ def main(argv: list[str] | None = None) -> int:
                 ) as url:
                     ceilings["static"] = measure(
                         url, "static ceiling", [Request("GET", LIST_PATH)], workdir
+                    )
+                with servers.ceiling(
+                    "bench.ceiling_flask:app",
+                    {"BENCH_PAGE_FILE": str(page_file)},
+                    workdir / "ceiling-flask.log",
+                ) as url:
+                    ceilings["flask"] = measure(
+                        url, "bare-Flask ceiling", [Request("GET", LIST_PATH)], workdir
                     )
                 libpq_url = make_url(database_url).set(drivername="postgresql")
                 with servers.ceiling(
@@ -235,16 +260,37 @@ def main(argv: list[str] | None = None) -> int:
                 )
             rss["after a second list anonymous run"] = servers.worker_rss(server)
 
+        cached_reads = [s for s in report.CACHED_SCENARIOS if s in wanted]
+        if args.redis_url and cached_reads:
+            with ExitStack() as stack:
+                with progress.phase("start our gunicorn again, read cache on"):
+                    server = stack.enter_context(
+                        gunicorn_server(
+                            database_url, workers=2, env={**server_env, "READ_CACHE": "true"}
+                        )
+                    )
+                with progress.phase(f"read scenarios, cached ({duration}s each)"):
+                    for scenario in cached_reads:
+                        cached[scenario.name] = measure(
+                            server.base_url,
+                            scenario.name + report.CACHED,
+                            requests[scenario.name],
+                            workdir,
+                        )
+                rss["cached: after the read scenarios"] = servers.worker_rss(server)
+        else:
+            progress.say("no Redis: no cached run (--redis-url)")
+
         with progress.phase("trace the SQL of one request per scenario"):
             samples = {s.name: requests[s.name][0] for s in wanted}
             traced = statements.trace(database_url, jwt_secret, samples)
 
     print()
-    print(report.table(results, ceilings))
+    print(report.table(results, ceilings, cached))
     print("  * the ratio the scenario's target is about")
     print()
     print("Targets:")
-    print(report.targets_text(report.targets(results, ceilings)))
+    print(report.targets_text(report.targets(results, ceilings, cached)))
     print()
     busy = {name: value for name, value in idle.items() if value < BUSY_BELOW}
     if busy:
@@ -255,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("  " + ", ".join(f"{name} {value:.0%}" for name, value in busy.items()))
         print()
-    print("RSS per gunicorn worker (same pids throughout: recycling is off for the run):")
+    print("RSS per gunicorn worker (recycling is off: the same pids within each server):")
     print(report.rss_text(rss))
     print()
     print("SQL round trips per request (pre-ping, BEGIN, statements, COMMIT/ROLLBACK):")
@@ -267,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         report.document(
             results,
             ceilings,
+            cached,
             started=stamp,
             quick=args.quick,
             duration_s=duration,

@@ -39,8 +39,13 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
-    # Shared state between workers and replicas (rate-limit counters); None: in-process memory.
+    # Shared state between workers and replicas (rate-limit counters, the read cache); None:
+    # in-process memory for the counters, and no read cache.
     redis_url: str | None = None
+    # Anonymous article, comment and tag reads answered from Redis (api/cache.py); a write
+    # makes them unreachable at once, the TTL only bounds what a failed invalidation leaves.
+    read_cache: bool = True
+    read_cache_ttl_seconds: int = Field(default=60, ge=1, le=3600)
     rate_limit_enabled: bool = True
     rate_limit_login: str = "10/minute"
     rate_limit_register: str = "10/minute"

@@ -75,26 +75,43 @@ def test_request_lines_reject_what_the_lua_script_cannot_split() -> None:
 def test_table_and_targets() -> None:
     results = {s.name: result(100.0) for s in report.SCENARIOS}
     results["feed"] = result(10.0, p99_ms=250.0, non2xx=3)
-    ceilings: dict[report.Ceiling, Result] = {"sql": result(150.0), "static": result(300.0)}
+    cached = {s.name: result(400.0) for s in report.CACHED_SCENARIOS}
+    cached["tags"] = result(100.0)
+    ceilings: dict[report.Ceiling, Result] = {
+        "sql": result(150.0),
+        "flask": result(300.0),
+        "static": result(1000.0),
+    }
 
-    text = report.table(results, ceilings)
+    text = report.table(results, ceilings, cached)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["scenario", "req/s", "p50"]
-    assert len(lines) == 2 + len(report.SCENARIOS) + 2
-    assert any(line.startswith("list anonymous") and "0.67x*" in line for line in lines)
-    assert any(line.startswith("tags") and "0.33x*" in line for line in lines)
-    assert any(line.startswith("[raw-SQL ceiling]") for line in lines)
+    assert len(lines) == 2 + len(report.SCENARIOS) + len(report.CACHED_SCENARIOS) + 3
+    anonymous = next(line for line in lines if line.startswith("list anonymous  "))
+    assert "0.67x*" in anonymous and anonymous.endswith(">= 0.6x met")
+    assert any(line.startswith("tags  ") and "0.33x*" in line for line in lines)
+    cached_list = next(line for line in lines if line.startswith("list anonymous (cached)"))
+    assert "2.67x*" in cached_list and cached_list.endswith(">= 2x met")
+    cached_tags = next(line for line in lines if line.startswith("tags (cached)"))
+    assert cached_tags.endswith(">= 0.5x NOT MET")
+    assert any(line.startswith("[bare-Flask ceiling]") for line in lines)
 
-    found = {t.description: t for t in report.targets(results, ceilings)}
-    assert found["list anonymous >= 0.5x raw-SQL ceiling"].met
-    assert not found["feed >= 0.4x raw-SQL ceiling"].met
-    assert found["tags >= 0.3x static ceiling"].met
-    assert not found["p99 <= 100 ms on reads"].met
-    assert "feed: 250.0 ms" in found["p99 <= 100 ms on reads"].detail
+    found = {t.description: t for t in report.targets(results, ceilings, cached)}
+    assert found["list anonymous >= 0.6x raw-SQL ceiling"].met
+    assert not found["feed >= 0.5x raw-SQL ceiling"].met
+    assert found["tags >= 0.25x bare-Flask ceiling"].met
+    assert found["list by tag (cached) >= 2x raw-SQL ceiling"].met
+    assert not found["tags (cached) >= 0.5x bare-Flask ceiling"].met
+    # the cache does not apply to authenticated reads: their target stays
+    assert found["feed (cached) >= 0.5x raw-SQL ceiling"].met
+    assert found["create article >= 0.3x raw-SQL ceiling"].met
+    assert not found["p99 <= 50 ms on reads"].met
+    assert "feed: 250.0 ms" in found["p99 <= 50 ms on reads"].detail
     assert not found["0 non-2xx (and no socket errors)"].met
 
-    document = report.document(results, ceilings, quick=True)
-    assert document["scenarios"]["list anonymous"]["vs_raw_sql"] == pytest.approx(0.667)
+    document = report.document(results, ceilings, cached, quick=True)
+    assert document["scenarios"]["list anonymous"]["vs_sql"] == pytest.approx(0.667)
+    assert document["cached"]["single article"]["vs_flask"] == pytest.approx(1.333)
     json.dumps(document)  # JSON-ready
 
 
@@ -124,7 +141,11 @@ def test_quick_run_end_to_end(postgres_server: PostgresServer, tmp_path: Path) -
     [saved] = tmp_path.glob("*.json")
     document = json.loads(saved.read_text())
     assert set(document["scenarios"]) == {s.name for s in report.SCENARIOS}
-    assert set(document["ceilings"]) == {"raw-SQL ceiling", "static ceiling"}
+    with_redis = run.default_redis() is not None  # the cached run needs it
+    assert set(document["cached"]) == (
+        {s.name for s in report.CACHED_SCENARIOS} if with_redis else set()
+    )
+    assert set(document["ceilings"]) == {"raw-SQL ceiling", "bare-Flask ceiling", "static ceiling"}
     assert document["list_page"]["same_json"] is True
     assert all(
         {"rps", "p50_ms", "p99_ms", "non2xx"} <= set(s) for s in document["scenarios"].values()

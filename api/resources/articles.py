@@ -59,6 +59,7 @@ def _articles_page(views: list[queries.ArticleView], total: int) -> dict[str, An
 
 @blp.route("/articles")
 class Articles(MethodView):
+    @blp.cached
     @blp.auth_optional
     @blp.conditional
     @blp.arguments(ArticlesQuery(), location="query")
@@ -123,6 +124,7 @@ class Feed(MethodView):
 
 @blp.route("/articles/<slug:slug>", parameters=SLUG)
 class ArticleBySlug(MethodView):
+    @blp.cached
     @blp.auth_optional
     @blp.conditional
     @blp.response(200, SingleArticleResponse)

@@ -20,6 +20,7 @@ COMMENT_ID = {"in": "path", "name": "id", "description": "ID of the comment", "e
 
 @blp.route("/articles/<slug:slug>/comments", parameters=SLUG)
 class Comments(MethodView):
+    @blp.cached
     @blp.auth_optional
     @blp.conditional
     @blp.response(200, MultipleCommentsResponse)

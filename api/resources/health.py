@@ -8,7 +8,9 @@ from typing import Any
 from alembic.script import ScriptDirectory
 from flask.views import MethodView
 from marshmallow import fields
+from marshmallow.validate import OneOf
 
+from api import cache as read_cache
 from api.context import db_session
 from api.errors import DATABASE_DOWN, fail
 from api.extensions import Blueprint
@@ -38,7 +40,21 @@ class OutboxBacklog(ResponseSchema):
     )
 
 
-class Readiness(Health):
+class Readiness(ResponseSchema):
+    status = fields.String(
+        required=True,
+        metadata={
+            "example": "ready",
+            "description": "`ready`, or `degraded` while the read cache's Redis is unreachable"
+            " (reads are then served from the database: slower, still correct)",
+        },
+    )
+    read_cache = fields.String(
+        required=True,
+        data_key="readCache",
+        validate=OneOf(["off", "ok", "degraded"]),
+        metadata={"description": "The read cache: `off` (no `REDIS_URL`), `ok` or `degraded`"},
+    )
     outbox = fields.Nested(OutboxBacklog, required=True)
 
 
@@ -83,4 +99,10 @@ class Ready(MethodView):
         if version != _head_revision():
             fail(503, "database", "schema is not at the latest migration", RETRY)
         pending, age = outbox.backlog(db_session())
-        return {"status": "ready", "outbox": {"pending": pending, "oldest_age_seconds": age}}
+        # Without Redis the reads come from the database: slower, still correct, so still ready.
+        cache = read_cache.health()
+        return {
+            "status": "degraded" if cache == "degraded" else "ready",
+            "read_cache": cache,
+            "outbox": {"pending": pending, "oldest_age_seconds": age},
+        }

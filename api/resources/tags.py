@@ -16,6 +16,7 @@ blp = Blueprint("Tags", __name__, description="Tags in use")
 
 @blp.route("/tags")
 class Tags(MethodView):
+    @blp.cached
     @blp.public
     @blp.response(200, TagsResponse)
     @blp.doc(operationId="GetTags")

@@ -101,6 +101,7 @@ def _ensure_available(username: str | None, email: str | None, except_id: int = 
 class Login(MethodView):
     decorators = [login_limit]
 
+    @blp.cache_neutral
     @blp.public
     @blp.arguments(
         LoginUserRequest, example={"user": {"email": "jake@jake.jake", "password": "jakejake"}}
@@ -126,6 +127,7 @@ class Login(MethodView):
 
 @blp.route("/users/token/refresh")
 class RefreshToken(MethodView):
+    @blp.cache_neutral
     @blp.public
     @blp.arguments(RefreshTokenRequest, example={"refreshToken": "jwt.refresh.token.here"})
     @blp.response(200, UserResponse)
@@ -153,6 +155,7 @@ class RefreshToken(MethodView):
 class Users(MethodView):
     decorators = [register_limit]
 
+    @blp.cache_neutral  # a new user has no articles or comments yet
     @blp.public
     @blp.arguments(
         NewUserRequest,
@@ -229,6 +232,7 @@ class CurrentUser(MethodView):
 
 @blp.route("/users/logout")
 class Logout(MethodView):
+    @blp.cache_neutral
     @blp.auth_required
     @blp.arguments(LogoutQuery(), location="query")
     @blp.response(204)

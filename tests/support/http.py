@@ -106,3 +106,8 @@ def register(base_url: str, name: str | None = None, password: str = PASSWORD) -
     assert reply.status == 201, (reply.status, reply.body)
     token: str = reply.json()["user"]["token"]
     return token
+
+
+def ready_state(ready: Any) -> tuple[str, str]:
+    """A /api/ready body's overall status and its read cache's."""
+    return ready["status"], ready["readCache"]

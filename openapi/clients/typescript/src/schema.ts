@@ -635,7 +635,15 @@ export interface components {
         };
         Readiness: {
             outbox: components["schemas"]["OutboxBacklog"];
-            /** @example ok */
+            /**
+             * @description The read cache: `off` (no `REDIS_URL`), `ok` or `degraded`
+             * @enum {string}
+             */
+            readCache: "off" | "ok" | "degraded";
+            /**
+             * @description `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the database: slower, still correct)
+             * @example ready
+             */
             status: string;
         };
         RefreshTokenRequest: {

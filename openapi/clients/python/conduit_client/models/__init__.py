@@ -25,6 +25,7 @@ from .outbox_backlog import OutboxBacklog
 from .profile import Profile
 from .profile_response import ProfileResponse
 from .readiness import Readiness
+from .readiness_read_cache import ReadinessReadCache
 from .refresh_token_request import RefreshTokenRequest
 from .single_article_response import SingleArticleResponse
 from .single_comment_response import SingleCommentResponse
@@ -63,6 +64,7 @@ __all__ = (
     "Profile",
     "ProfileResponse",
     "Readiness",
+    "ReadinessReadCache",
     "RefreshTokenRequest",
     "SingleArticleResponse",
     "SingleCommentResponse",

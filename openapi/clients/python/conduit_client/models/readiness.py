@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..models.readiness_read_cache import ReadinessReadCache
+
 if TYPE_CHECKING:
     from ..models.outbox_backlog import OutboxBacklog
 
@@ -17,14 +19,19 @@ class Readiness:
     """
     Attributes:
         outbox (OutboxBacklog):
-        status (str):  Example: ok.
+        read_cache (ReadinessReadCache): The read cache: `off` (no `REDIS_URL`), `ok` or `degraded`
+        status (str): `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the
+            database: slower, still correct) Example: ready.
     """
 
     outbox: OutboxBacklog
+    read_cache: ReadinessReadCache
     status: str
 
     def to_dict(self) -> dict[str, Any]:
         outbox = self.outbox.to_dict()
+
+        read_cache = self.read_cache.value
 
         status = self.status
 
@@ -33,6 +40,7 @@ class Readiness:
         field_dict.update(
             {
                 "outbox": outbox,
+                "readCache": read_cache,
                 "status": status,
             }
         )
@@ -46,10 +54,13 @@ class Readiness:
         d = dict(src_dict)
         outbox = OutboxBacklog.from_dict(d.pop("outbox"))
 
+        read_cache = ReadinessReadCache(d.pop("readCache"))
+
         status = d.pop("status")
 
         readiness = cls(
             outbox=outbox,
+            read_cache=read_cache,
             status=status,
         )
 
