@@ -1,4 +1,8 @@
-"""Rate limits counted in Redis (shared by all workers and replicas), memory for `make run`."""
+"""Rate limits counted in Redis (shared by all workers and replicas), memory for `make run`.
+
+Login and registration: flask-limiter, exact, one Redis round trip per attempt. Every other
+request: the default limit, a budget counted in batches (api/budget.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from api.budget import Budget, parsed
 from api.errors import error_response
 from core.settings import Settings
 
@@ -36,12 +41,10 @@ def _setting(name: str) -> Callable[[], str]:
 # A refused request still says when to come back (Retry-After), computed only then.
 # One Limiter serves every app of the process; what differs per app (on/off, the default
 # limit) is read from that app's settings at request time, never fixed by the first init.
-limiter = Limiter(
-    key_func=get_remote_address,
-    headers_enabled=False,
-    strategy="fixed-window",
-    default_limits=[_setting("rate_limit_default")],
-)
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False, strategy="fixed-window")
+# Views with a limit of their own (login, registration) or none (health probes): the default
+# budget does not count them.
+OWN_LIMIT = "_conduit_own_rate_limit"
 
 
 @limiter.request_filter
@@ -66,6 +69,25 @@ def configure(app: Flask, settings: Settings) -> None:
     )
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    app.extensions["conduit_budget"] = Budget(settings.redis_url)
+    app.before_request(_default_budget)
+
+
+def _default_budget() -> Response | None:
+    """Count the request against its address's default budget; a 429 once it is spent."""
+    if _exempt():
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, OWN_LIMIT, False):
+        return None
+    limit = parsed(_settings().rate_limit_default)
+    budget: Budget = current_app.extensions["conduit_budget"]
+    retry_after = budget.hit(get_remote_address(), limit)
+    if retry_after is None:
+        return None
+    return error_response(
+        429, {"rate_limit": [f"exceeded: at most {limit}"]}, {"Retry-After": str(retry_after)}
+    )
 
 
 def _too_many_requests(error: RateLimitExceeded) -> Response:
@@ -78,13 +100,18 @@ def _too_many_requests(error: RateLimitExceeded) -> Response:
     )
 
 
+def _own(view: F) -> F:
+    setattr(view, OWN_LIMIT, True)
+    return view
+
+
 def login_limit(func: F) -> F:
-    return cast(F, limiter.limit(_setting("rate_limit_login"))(func))
+    return _own(cast(F, limiter.limit(_setting("rate_limit_login"))(func)))
 
 
 def register_limit(func: F) -> F:
-    return cast(F, limiter.limit(_setting("rate_limit_register"))(func))
+    return _own(cast(F, limiter.limit(_setting("rate_limit_register"))(func)))
 
 
 def exempt(func: F) -> F:
-    return cast(F, limiter.exempt(func))
+    return _own(cast(F, limiter.exempt(func)))
