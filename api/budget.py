@@ -1,5 +1,5 @@
-"""The default rate limit (`RATE_LIMIT_DEFAULT`): a per-address budget shared through Redis in
-batches, so that a request does not pay a Redis round trip of its own to be counted.
+"""Rate-limit budgets per client address, shared through Redis in batches, so that a request
+under a large limit (`RATE_LIMIT_DEFAULT`) does not pay a Redis round trip of its own.
 
 Fixed windows, as flask-limiter's fixed-window strategy counts them. Each worker counts its
 hits locally and adds them to the window's shared counter (one INCRBY + EXPIRE, one round trip)
@@ -9,8 +9,8 @@ so a small limit is counted exactly): each worker process can let through at mos
 requests beyond the limit before it learns the total, about 1% of the limit per process.
 Measured under load (`make bench`), the per-request INCR was a quarter of a cached read's time.
 
-The login and registration limits (10 a minute) stay exact, per request, in flask-limiter
-(api/ratelimit.py): there each attempt counts. Without Redis (`make run`) the budget is counted
+The login and registration limits (10 a minute) are small, so their batch is 1: each attempt
+is counted in Redis before it is let through (api/ratelimit.py). Without Redis (`make run`) the budget is counted
 in the worker's memory. A Redis failure lets requests through and counts them locally until
 Redis answers again (`BREAK_SECONDS` later at the earliest), as flask-limiter's fallback does.
 """
@@ -65,13 +65,15 @@ class Budget:
         self.broken_until = 0.0
         self.lock = threading.Lock()  # `make run` serves requests in threads
 
-    def hit(self, address: str, limit: RateLimitItem, now: float | None = None) -> int | None:
-        """None when the request is within the budget, else the seconds until it renews."""
+    def hit(
+        self, address: str, limit: RateLimitItem, now: float | None = None, scope: str = "default"
+    ) -> int | None:
+        """None when the request is within `scope`'s budget, else the seconds until it renews."""
         moment = time.time() if now is None else now
         period = limit.get_expiry()
         window = int(moment // period)
         with self.lock:
-            name = str(limit)
+            name = f"{scope}:{limit}"
             current = self.windows.get(name)
             if current is None or current[0] != window:
                 current = self.windows[name] = (window, {})
@@ -83,22 +85,21 @@ class Budget:
             if count.known >= limit.amount:  # spent: the total only grows until the window ends
                 return max(1, math.ceil((window + 1) * period - moment))
             if count.pending >= batch_for(limit) or count.known + count.pending > limit.amount:
-                self._add(count, address, window, period)
+                self._add(count, f"{name}:{window}:{address}", period)
             if count.known + count.pending <= limit.amount:
                 return None
         return max(1, math.ceil((window + 1) * period - moment))
 
-    def _add(self, count: _Count, address: str, window: int, period: int) -> None:
+    def _add(self, count: _Count, key: str, period: int) -> None:
         """Add this worker's pending hits to the shared total and learn it."""
         if self.client is None or time.monotonic() < self.broken_until:
             count.known += count.pending  # counted here only
             count.pending = 0
             return
-        key = f"{KEY_PREFIX}{period}:{window}:{address}"
         try:
             pipe = self.client.pipeline(transaction=False)
-            pipe.incrby(key, count.pending)
-            pipe.expire(key, period + 1, nx=True)
+            pipe.incrby(KEY_PREFIX + key, count.pending)
+            pipe.expire(KEY_PREFIX + key, period + 1, nx=True)
             total, _ = pipe.execute()
         except redis.RedisError as error:
             self.broken_until = time.monotonic() + BREAK_SECONDS

@@ -1,20 +1,22 @@
-"""Rate limits counted in Redis (shared by all workers and replicas), memory for `make run`.
+"""Rate limits per client address, counted in Redis (shared by all workers and replicas), in
+memory for `make run`: `api/budget.py` counts them.
 
-Login and registration: flask-limiter, exact, one Redis round trip per attempt. Every other
-request: the default limit, a budget counted in batches (api/budget.py).
+Login and registration (`RATE_LIMIT_LOGIN`, `RATE_LIMIT_REGISTER`) are counted exactly, each
+attempt a round trip to Redis; every other request counts against `RATE_LIMIT_DEFAULT`, in
+batches. A view with a limit of its own is not counted against the default too, and the
+health probes against none. No X-RateLimit-* headers: a refusal says when to come back
+(`Retry-After`). What differs per app (on/off, the limits) is read from its settings at
+request time.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import math
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 
 from api.budget import Budget, parsed
 from api.errors import error_response
@@ -23,31 +25,15 @@ from core.settings import Settings
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
+# Marks a view the default budget does not count (its own limit, or none).
+OWN_LIMIT = "_conduit_own_rate_limit"
+
 
 def _settings() -> Settings:
     settings: Settings = current_app.extensions["conduit_settings"]
     return settings
 
 
-def _setting(name: str) -> Callable[[], str]:
-    def value() -> str:
-        limit: str = getattr(_settings(), name)
-        return limit
-
-    return value
-
-
-# No X-RateLimit-* headers on every response: each would cost another Redis round trip.
-# A refused request still says when to come back (Retry-After), computed only then.
-# One Limiter serves every app of the process; what differs per app (on/off, the default
-# limit) is read from that app's settings at request time, never fixed by the first init.
-limiter = Limiter(key_func=get_remote_address, headers_enabled=False, strategy="fixed-window")
-# Views with a limit of their own (login, registration) or none (health probes): the default
-# budget does not count them.
-OWN_LIMIT = "_conduit_own_rate_limit"
-
-
-@limiter.request_filter
 def _exempt() -> bool:
     """Off by setting; and CORS preflights are never limited: a 429 to one reaches the page
     as a CORS failure, hiding the limit; the request it announces is still counted."""
@@ -57,32 +43,17 @@ def _exempt() -> bool:
 
 
 def configure(app: Flask, settings: Settings) -> None:
-    storage = settings.redis_url or "memory://"
     if settings.redis_url is None and settings.app_env == "production":
         log.warning("REDIS_URL is not set: rate limits are counted per worker process")
-    app.config.update(
-        RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_KEY_PREFIX="conduit",
-        # If Redis is down, let requests through rather than fail every request.
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-    )
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, _too_many_requests)
     app.extensions["conduit_budget"] = Budget(settings.redis_url)
     app.before_request(_default_budget)
 
 
-def _default_budget() -> Response | None:
-    """Count the request against its address's default budget; a 429 once it is spent."""
-    if _exempt():
-        return None
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is not None and getattr(view, OWN_LIMIT, False):
-        return None
-    limit = parsed(_settings().rate_limit_default)
+def _refusal(scope: str, setting: str) -> Response | None:
+    """Count this request in `scope` against the limit `setting` names; the 429 when spent."""
+    limit = parsed(getattr(_settings(), setting))
     budget: Budget = current_app.extensions["conduit_budget"]
-    retry_after = budget.hit(get_remote_address(), limit)
+    retry_after = budget.hit(request.remote_addr or "127.0.0.1", limit, scope=scope)
     if retry_after is None:
         return None
     return error_response(
@@ -90,28 +61,33 @@ def _default_budget() -> Response | None:
     )
 
 
-def _too_many_requests(error: RateLimitExceeded) -> Response:
-    current = limiter.current_limit
-    retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
-    return error_response(
-        429,
-        {"rate_limit": [f"exceeded: at most {error.description}"]},
-        {"Retry-After": str(retry_after)},
-    )
+def _default_budget() -> Response | None:
+    if _exempt():
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, OWN_LIMIT, False):
+        return None
+    return _refusal("default", "rate_limit_default")
 
 
-def _own(view: F) -> F:
-    setattr(view, OWN_LIMIT, True)
-    return view
+def _own_limit(scope: str, setting: str) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            if not _exempt() and (refused := _refusal(scope, setting)) is not None:
+                return refused
+            return func(*args, **kwargs)
+
+        setattr(limited, OWN_LIMIT, True)
+        return cast(F, limited)
+
+    return decorate
 
 
-def login_limit(func: F) -> F:
-    return _own(cast(F, limiter.limit(_setting("rate_limit_login"))(func)))
-
-
-def register_limit(func: F) -> F:
-    return _own(cast(F, limiter.limit(_setting("rate_limit_register"))(func)))
+login_limit = _own_limit("login", "rate_limit_login")
+register_limit = _own_limit("register", "rate_limit_register")
 
 
 def exempt(func: F) -> F:
-    return _own(cast(F, limiter.exempt(func)))
+    setattr(func, OWN_LIMIT, True)
+    return func

@@ -62,7 +62,7 @@ def test_a_large_limit_is_counted_in_batches_within_the_bound(redis_url: str) ->
     # One round trip per batch while within the budget; once a worker knows the budget is
     # spent it refuses without asking.
     assert trips <= 1000 // batch + 2 * batch, trips
-    key = f"conduit:budget:60:{int(NOW // 60)}:{address}"
+    key = f"conduit:budget:default:{limit}:{int(NOW // 60)}:{address}"
     total = redis.Redis.from_url(redis_url, decode_responses=True).get(key)
     assert isinstance(total, str) and 1000 <= int(total) <= 1200
 

@@ -116,7 +116,7 @@ def test_login_limit_is_shared_by_all_workers(server: tuple[str, Path], redis_db
     assert_limited(base_url, access_log, "/api/users/login", [login] * (LIMIT + EXTRA), 200)
     # The counters really live in Redis (not in the in-memory fallback of each worker).
     keys = list(redis.Redis.from_url(redis_db).scan_iter("*conduit*"))
-    assert any(b".Login/" in key for key in keys), keys
+    assert any(key.startswith(b"conduit:budget:login:") for key in keys), keys
 
 
 def test_registration_limit_is_shared_by_all_workers(
