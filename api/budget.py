@@ -1,7 +1,7 @@
 """Rate-limit budgets per client address, shared through Redis in batches, so that a request
 under a large limit (`RATE_LIMIT_DEFAULT`) does not pay a Redis round trip of its own.
 
-Fixed windows (flask-limiter's fixed-window strategy, which this replaces). Each worker counts its
+Fixed windows, as flask-limiter (which this replaces) counted them. Each worker counts its
 hits locally and adds them to the window's shared counter (one INCRBY + EXPIRE, one round trip)
 every `batch` hits, or at once when what it knows of the total says the budget is spent, and
 then decides by the exact total. The batch is a hundredth of the limit (at most 32, at least 1,
@@ -10,8 +10,8 @@ requests beyond the limit before it learns the total, about 1% of the limit per 
 Measured under load (`make bench`), the per-request INCR was a quarter of a cached read's time.
 
 The login and registration limits (10 a minute) are small, so their batch is 1: each attempt
-is counted in Redis before it is let through (api/ratelimit.py). Without Redis (`make run`) the budget is counted
-in the worker's memory. A Redis failure lets requests through and counts them locally until
+is counted in Redis before it is let through (api/ratelimit.py). Without Redis (`make run`)
+the budget is counted in the worker's memory. A Redis failure lets requests through and counts them locally until
 Redis answers again (`BREAK_SECONDS` later at the earliest).
 """
 
