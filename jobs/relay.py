@@ -32,11 +32,17 @@ def relay(session: Session, publish: Callable[[int], None], limit: int = RELAY_B
 
 
 def relay_all(session: Session, publish: Callable[[int], None]) -> int:
-    """Relay batch after batch until none is pending: how many in all."""
+    """Relay batch after batch until none is pending: how many in all.
+
+    A batch short of `RELAY_BATCH` was all there was to claim (rows another relay holds are
+    that relay's), so it is the last: no claim that finds nothing, no second commit.
+    """
     total = 0
-    while sent := relay(session, publish):
+    while True:
+        sent = relay(session, publish)
         total += sent
-    return total
+        if sent < RELAY_BATCH:
+            return total
 
 
 def deliver_inline(session: Session) -> Callable[[int], None]:
