@@ -117,10 +117,10 @@ def test_a_body_token_needs_no_csrf_header(client: FlaskClient, cookie_mode: Non
     assert response.status_code == 200, response.json
 
 
-def test_no_cookie_and_no_body_token_is_a_422(client: FlaskClient, cookie_mode: None) -> None:
+def test_no_cookie_and_no_body_token_is_a_401(client: FlaskClient, cookie_mode: None) -> None:
     response = client.post(REFRESH, json={}, headers=GUARD)
-    assert response.status_code == 422
-    assert errors_of(response) == {"refreshToken": ["can't be blank"]}
+    assert response.status_code == 401
+    assert errors_of(response) == {"token": ["is missing"]}
 
 
 def test_logout_expires_the_cookie(client: FlaskClient, cookie_mode: None) -> None:
@@ -130,7 +130,7 @@ def test_logout_expires_the_cookie(client: FlaskClient, cookie_mode: None) -> No
     assert response.status_code == 204
     assert "Max-Age=0" in _set_cookie(response)
     assert client.get_cookie(COOKIE, path="/api/users") is None
-    assert client.post(REFRESH, json={}, headers=GUARD).status_code == 422
+    assert client.post(REFRESH, json={}, headers=GUARD).status_code == 401
 
 
 def test_without_cookie_mode_no_cookie_is_set_or_read(client: FlaskClient) -> None:
@@ -140,8 +140,8 @@ def test_without_cookie_mode_no_cookie_is_set_or_read(client: FlaskClient) -> No
     refresh_token = body_of(response)["user"]["refreshToken"]
     client.set_cookie(COOKIE, refresh_token, path="/api/users")
     refused = client.post(REFRESH, json={}, headers=GUARD)
-    assert refused.status_code == 422
-    assert errors_of(refused) == {"refreshToken": ["can't be blank"]}
+    assert refused.status_code == 401
+    assert errors_of(refused) == {"token": ["is missing"]}
 
 
 def test_credentialed_cors_only_for_an_explicit_allowlist(sqlite_url: str) -> None:

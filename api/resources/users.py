@@ -12,6 +12,7 @@ from api.auth import (
     CHALLENGE,
     INVALID,
     INVALID_CHALLENGE,
+    MISSING,
     current_family,
     presented_token,
     revoke_current_token,
@@ -24,7 +25,6 @@ from api.ratelimit import login_limit, register_limit
 from db import queries, writes
 from db.models import User
 from db.queries import Principal
-from schemas.fields import BLANK
 from schemas.users import (
     LoginUserRequest,
     LogoutQuery,
@@ -143,10 +143,11 @@ class RefreshToken(MethodView):
         (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
         new session again. In cookie mode the `conduit_refresh` cookie may carry the
         refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
+        No refresh token at all is a 401 (`token`: "is missing").
         """
         raw = payload.get("refresh_token") or cookies.presented()
-        if raw is None:
-            fail(422, "refreshToken", BLANK)
+        if not raw:  # no credential at all: the body has none and no cookie came
+            fail_with(401, MISSING, CHALLENGE)
         user, tokens = sessions.refresh(raw)
         return _session_response(user, tokens)
 

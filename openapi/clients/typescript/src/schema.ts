@@ -447,6 +447,7 @@ export interface paths {
          *     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
          *     new session again. In cookie mode the `conduit_refresh` cookie may carry the
          *     refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
+         *     No refresh token at all is a 401 (`token`: "is missing").
          */
         post: operations["RefreshToken"];
         delete?: never;

@@ -98,6 +98,7 @@ def sync_detailed(
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
     new session again. In cookie mode the `conduit_refresh` cookie may carry the
     refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
+    No refresh token at all is a 401 (`token`: "is missing").
 
     Args:
         body (RefreshTokenRequest):
@@ -134,6 +135,7 @@ def sync(
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
     new session again. In cookie mode the `conduit_refresh` cookie may carry the
     refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
+    No refresh token at all is a 401 (`token`: "is missing").
 
     Args:
         body (RefreshTokenRequest):
@@ -165,6 +167,7 @@ async def asyncio_detailed(
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
     new session again. In cookie mode the `conduit_refresh` cookie may carry the
     refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
+    No refresh token at all is a 401 (`token`: "is missing").
 
     Args:
         body (RefreshTokenRequest):
@@ -199,6 +202,7 @@ async def asyncio(
     (`REFRESH_GRACE_SECONDS`, for two tabs refreshing at once), which gets the same
     new session again. In cookie mode the `conduit_refresh` cookie may carry the
     refresh token instead of the body, with the `X-CSRF-Protection` header (else 403).
+    No refresh token at all is a 401 (`token`: "is missing").
 
     Args:
         body (RefreshTokenRequest):
