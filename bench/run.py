@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, make_url, text
 from bench import report, seed, servers, statements, wrk
 from bench.report import Ceiling
 from bench.wrk import Request, Result
+from tests.support import workers
 from tests.support.database import throwaway_database
 from tests.support.servers import gunicorn_server
 
@@ -98,6 +99,16 @@ def fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:
         body: bytes = response.read()
         return body
+
+
+@contextmanager
+def _broker() -> Iterator[str | None]:
+    """A RabbitMQ vhost of the run's own (deleted afterwards), or None without RabbitMQ."""
+    if workers.rabbitmq_unreachable() is not None:
+        yield None
+        return
+    with workers.vhost() as url:
+        yield url
 
 
 def analyze(database_url: str) -> None:
@@ -179,9 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="conduit-bench-") as tmp,
         throwaway_database("conduit_bench") as database_url,
+        _broker() as broker_url,
     ):
         workdir = Path(tmp)
         progress.say(f"database {make_url(database_url).database}")
+        progress.say(
+            f"outbox: relayed by the workers of {broker_url} (none runs: the events queue up)"
+            if broker_url
+            else "outbox: RabbitMQ unreachable, so in-process mode (this server delivers)"
+        )
         server_env = {
             "JWT_SECRET_KEY": jwt_secret,
             # No worker recycling: the same workers throughout, so RSS growth would show.
@@ -191,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
             # comes from one address, and login/registration allow 10 a minute in production.
             **{f"RATE_LIMIT_{name}": "1000000/minute" for name in ("DEFAULT", "LOGIN", "REGISTER")},
             **({"REDIS_URL": args.redis_url} if args.redis_url else {}),
+            # Production's web nodes: a commit that emitted asks the workers to relay; the
+            # fan-out runs there, not on the machine measured.
+            **({"CELERY_BROKER_URL": broker_url} if broker_url else {}),
         }
         progress.say(f"rate-limit counters in {args.redis_url or 'worker memory (no Redis)'}")
         with ExitStack() as stack:
@@ -304,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     print("RSS per gunicorn worker (recycling is off: the same pids within each server):")
     print(report.rss_text(rss))
     print()
-    print("SQL round trips per request (pre-ping, BEGIN, statements, COMMIT/ROLLBACK):")
+    print(
+        "SQL round trips per request (BEGIN, statements, COMMIT/ROLLBACK; a pre-ping if the pool had one):"
+    )
     for name, trace in traced.items():
         print(f"  {name}: {trace['round_trips']} ({trace['status']})")
     path = report.save(

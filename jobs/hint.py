@@ -79,15 +79,30 @@ class Relay:
                 return 0
 
 
+class RemoteRelay(Relay):
+    """Broker mode: a pass is one `jobs.relay` task for the workers, which claim, publish and
+    deliver; the web process touches neither the outbox nor the events. With the coalescing
+    wait, that is at most one small message per worker process every `COALESCE_SECONDS`."""
+
+    def __init__(self, app: Flask, database: Database, send: Callable[[], object]) -> None:
+        super().__init__(app, database, relaying.deliver_inline, None)
+        self._send = send
+
+    def run_once(self) -> int:
+        try:
+            self._send()
+        except Exception:  # the broker is away: beat's sweep relays the events later
+            log.exception("could not ask the workers to relay; the sweep will")
+            return 0
+        return 1
+
+
 def init_app(app: Flask, settings: Settings, database: Database) -> None:
-    """Broker mode: publish to Celery. In-process mode: deliver here, and sweep on a timer."""
+    """Broker mode: ask the workers to relay. In-process mode: deliver here, sweep on a timer."""
+    relay: Relay
     if settings.celery_broker_url:
         celery = make_celery(app, settings)
-
-        def publisher(_session: Session) -> Callable[[int], None]:
-            return lambda event_id: celery.send_task("jobs.deliver", args=[event_id])
-
-        relay = Relay(app, database, publisher, None)
+        relay = RemoteRelay(app, database, lambda: celery.send_task("jobs.relay"))
     else:
         relay = Relay(app, database, relaying.deliver_inline, settings.outbox_sweep_seconds)
     app.extensions["conduit_relay"] = relay
