@@ -59,7 +59,8 @@ EVIL_SEGMENTS = {
 # Bodies each status may carry whatever the operation: every request here presents a token
 # (so a 401 can only be that token), and 403/404/405/413/415 name their cause by a fixed key.
 BODIES_BY_STATUS: dict[int, list[dict[str, list[str]]]] = {
-    401: [{"token": ["is invalid"]}],
+    # "is missing": a refresh whose body holds no refresh token (cookie mode made it optional)
+    401: [{"token": ["is invalid"]}, {"token": ["is missing"]}],
     403: [{"article": ["forbidden"]}, {"comment": ["forbidden"]}, {"profile": ["forbidden"]}],
     404: [
         {"article": ["not found"]},
