@@ -117,7 +117,9 @@ pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable
 test-ops: $(STAMP) ## Only the ops suite: JWT attacks, bad input, rate limits, faults, nginx scale-out
 	$(BIN)/python -m pytest tests/ops $(PYTEST_ARGS)
 
-test: lint typecheck openapi-check spec-diff sdk-check pytest ## Everything CI runs: lint, types, spec and SDK drift, the breaking-change gate, the whole suite
+check: lint typecheck openapi-check spec-diff sdk-check ## The static gates of `make test` (no suite): lint, types, spec and SDK drift, the breaking-change gate
+
+test: check pytest ## Everything CI runs: `make check`, then the whole suite
 
 fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in reports/ (FUZZ_ARGS=--max-examples N)
 	$(BIN)/python -m contracts.fuzz $(FUZZ_ARGS)
