@@ -11,10 +11,16 @@ from typing import cast
 from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from db.queries import Principal
 from db.session import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def settings() -> Settings:
+    """This app's settings (made by `create_app`)."""
+    return cast(Settings, current_app.extensions["conduit_settings"])
 
 
 def database() -> Database:

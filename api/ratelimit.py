@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, current_app, request
 
 from api.budget import Budget, parsed
+from api.context import settings as _settings
 from api.errors import error_response
 from core.settings import Settings
 
@@ -27,11 +28,6 @@ log = logging.getLogger(__name__)
 
 # Marks a view the default budget does not count (its own limit, or none).
 OWN_LIMIT = "_conduit_own_rate_limit"
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["conduit_settings"]
-    return settings
 
 
 def _exempt() -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from api.context import settings as app_settings
 from db import notifications
 
 SUBJECTS = {
@@ -25,7 +25,7 @@ SUBJECTS = {
 
 def send_for(session: Session, ids: list[int]) -> int:
     """Mail the notifications `ids` to recipients who want email: how many were sent."""
-    settings = current_app.extensions["conduit_settings"]
+    settings = app_settings()
     if not settings.smtp_host or not ids:
         return 0
     rows = notifications.mails(session, ids)

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celery import shared_task
-from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from api import idempotency as idempotency_policy
-from api.context import database
+from api.context import database, settings
 from db import idempotency, outbox, writes
 from db.errors import DatabaseUnavailable
 from jobs import delivery
@@ -52,7 +51,7 @@ def fan_out(event_id: int, actor_id: int, after: int) -> None:
     Killed before the publish, this task is redelivered (late ack) and publishes it then.
     """
     session = database().session()
-    size = current_app.extensions["conduit_settings"].outbox_fan_out_batch
+    size = settings().outbox_fan_out_batch
     following = delivery.fan_out_batch(session, event_id, actor_id, after, size)
     session.commit()
     if following is not None:
