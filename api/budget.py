@@ -72,6 +72,7 @@ class Budget:
         moment = time.time() if now is None else now
         period = limit.get_expiry()
         window = int(moment // period)
+        renews_in = max(1, math.ceil((window + 1) * period - moment))
         with self.lock:
             name = f"{scope}:{limit}"
             current = self.windows.get(name)
@@ -83,12 +84,12 @@ class Budget:
                 count = counts[address] = _Count()
             count.pending += 1
             if count.known >= limit.amount:  # spent: the total only grows until the window ends
-                return max(1, math.ceil((window + 1) * period - moment))
+                return renews_in
             if count.pending >= batch_for(limit) or count.known + count.pending > limit.amount:
                 self._add(count, f"{name}:{window}:{address}", period)
             if count.known + count.pending <= limit.amount:
                 return None
-        return max(1, math.ceil((window + 1) * period - moment))
+        return renews_in
 
     def _add(self, count: _Count, key: str, period: int) -> None:
         """Add this worker's pending hits to the shared total and learn it."""

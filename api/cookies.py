@@ -15,57 +15,51 @@ A refresh token in the body needs none of this: nothing ambient is used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, after_this_request, current_app, request
 
+from api.context import settings as _settings
 from api.errors import fail
-from core.settings import Settings
 
 COOKIE = "conduit_refresh"
 COOKIE_PATH = "/api/users"
 CSRF_HEADER = "X-CSRF-Protection"
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["conduit_settings"]
-    return settings
-
-
 def enabled() -> bool:
     return _settings().session_cookie
 
 
+def _attributes() -> dict[str, Any]:
+    """What setting and expiring the cookie share: browsers match a cookie by them."""
+    settings = _settings()
+    return {
+        "path": COOKIE_PATH,
+        "secure": settings.session_cookie_secure,
+        "httponly": True,
+        "samesite": settings.session_cookie_samesite,
+    }
+
+
 def deliver(refresh_token: str) -> None:
     """Set the cookie on this request's response."""
-    settings = _settings()
     max_age = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+    attributes = _attributes()
 
     @after_this_request
     def _set(response: Response) -> Response:
-        response.set_cookie(
-            COOKIE,
-            refresh_token,
-            max_age=max_age,
-            path=COOKIE_PATH,
-            secure=settings.session_cookie_secure,
-            httponly=True,
-            samesite=settings.session_cookie_samesite,
-        )
+        response.set_cookie(COOKIE, refresh_token, max_age=max_age, **attributes)
         return response
 
 
 def clear() -> None:
     """Expire the cookie with this request's response (logout)."""
-    settings = _settings()
+    attributes = _attributes()
 
     @after_this_request
     def _clear(response: Response) -> Response:
-        response.delete_cookie(
-            COOKIE,
-            path=COOKIE_PATH,
-            secure=settings.session_cookie_secure,
-            httponly=True,
-            samesite=settings.session_cookie_samesite,
-        )
+        response.delete_cookie(COOKIE, **attributes)
         return response
 
 
