@@ -29,19 +29,11 @@ log = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.05
 
 
-class Relay:
-    """One daemon thread per process, started lazily (so after gunicorn forks)."""
+class HintThread:
+    """One daemon thread per process, started lazily (so after gunicorn forks), that runs a
+    pass when woken (after a short wait for more commits) or every `sweep_seconds`."""
 
-    def __init__(
-        self,
-        app: Flask,
-        database: Database,
-        publisher: Callable[[Session], Callable[[int], None]],
-        sweep_seconds: float | None,
-    ) -> None:
-        self._app = app
-        self._database = database
-        self._publisher = publisher
+    def __init__(self, sweep_seconds: float | None) -> None:
         self._sweep_seconds = sweep_seconds  # None: run on hints only (beat sweeps)
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -63,10 +55,29 @@ class Relay:
         while True:
             if self._wake.wait(self._sweep_seconds):
                 # Let the commits of the next few milliseconds join this pass: under load one
-                # claim, one commit and one batch of publishes serve many requests.
+                # pass serves many requests.
                 time.sleep(COALESCE_SECONDS)
             self._wake.clear()
             self.run_once()
+
+    def run_once(self) -> int:
+        raise NotImplementedError
+
+
+class Relay(HintThread):
+    """In-process mode (and tests): a pass relays here, with the publisher given."""
+
+    def __init__(
+        self,
+        app: Flask,
+        database: Database,
+        publisher: Callable[[Session], Callable[[int], None]],
+        sweep_seconds: float | None,
+    ) -> None:
+        super().__init__(sweep_seconds)
+        self._app = app
+        self._database = database
+        self._publisher = publisher
 
     def run_once(self) -> int:
         with self._app.app_context():  # its teardown removes the session
@@ -79,13 +90,13 @@ class Relay:
                 return 0
 
 
-class RemoteRelay(Relay):
+class RemoteRelay(HintThread):
     """Broker mode: a pass is one `jobs.relay` task for the workers, which claim, publish and
     deliver; the web process touches neither the outbox nor the events. With the coalescing
     wait, that is at most one small message per worker process every `COALESCE_SECONDS`."""
 
-    def __init__(self, app: Flask, database: Database, send: Callable[[], object]) -> None:
-        super().__init__(app, database, relaying.deliver_inline, None)
+    def __init__(self, send: Callable[[], object]) -> None:
+        super().__init__(None)  # beat sweeps
         self._send = send
 
     def run_once(self) -> int:
@@ -99,10 +110,10 @@ class RemoteRelay(Relay):
 
 def init_app(app: Flask, settings: Settings, database: Database) -> None:
     """Broker mode: ask the workers to relay. In-process mode: deliver here, sweep on a timer."""
-    relay: Relay
+    relay: HintThread
     if settings.celery_broker_url:
         celery = make_celery(app, settings)
-        relay = RemoteRelay(app, database, lambda: celery.send_task("jobs.relay"))
+        relay = RemoteRelay(lambda: celery.send_task("jobs.relay"))
     else:
         relay = Relay(app, database, relaying.deliver_inline, settings.outbox_sweep_seconds)
     app.extensions["conduit_relay"] = relay
