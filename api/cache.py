@@ -12,8 +12,9 @@ let a reader that read just before it fill the new generation with the old data.
 older generations are never read again; the TTL only reclaims them (and bounds a failed bump).
 
 A hit costs one round trip: one script reads the generation and the entry. A miss adds the
-SET of the answer. The ETag is stored beside the body, so a hit answers `If-None-Match` with
-the same 304 and never hashes the body again.
+SET of the answer. Hits are answered by the edge (api/cache_edge.py) before Flask dispatches
+anything; the entry holds the answer's headers (its ETag among them), so a hit answers
+`If-None-Match` with the same 304 and never hashes the body again.
 
 Redis unreachable or slow (timeouts of 50 ms to connect, 100 ms to answer): the read is served
 from the database, and a breaker keeps this worker off Redis for `break_seconds`, so a dead
@@ -27,8 +28,9 @@ TTL (`READ_CACHE_TTL_SECONDS`, 60 s), the bound we accept for a partial Redis fa
 
 redis-py directly (already here for the rate limits), not Flask-Caching: its `cached` keys a
 view by path and memoizes its return value, so a generation in the key would cost a second
-round trip per hit, the ETag would be hashed again, and a dead Redis would be asked (and
-wait its timeout) on every request: there is no breaker to keep it off the path.
+round trip per hit, the ETag would be hashed again, a hit would still pay Flask's whole
+dispatch, and a dead Redis would be asked (and wait its timeout) on every request: there is
+no breaker to keep it off the path.
 """
 
 from __future__ import annotations
@@ -36,23 +38,33 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Literal, TypeVar, cast
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from urllib.parse import parse_qsl, urlencode
 
+import orjson
 import redis
 from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import Counter
 from redis.backoff import NoBackoff
+from redis.commands.core import Script
+from redis.connection import ConnectionInterface
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.http import unquote_etag
 
+from core import process
 from core.settings import Settings
 from db.session import Database
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -63,6 +75,9 @@ CONNECT_TIMEOUT = 0.05
 SOCKET_TIMEOUT = 0.1
 BREAK_SECONDS = 5.0
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
+# WSGI environ keys: the edge marks a miss it will fill; a cacheable view names its URL rule.
+FILL = "conduit.read_cache.fill"
+CACHEABLE = "conduit.read_cache.endpoint"
 
 LOOKUPS = Counter("conduit_read_cache_lookups_total", "Read cache lookups", ["result"])
 
@@ -92,33 +107,41 @@ BUMP_SCRIPT = _GENERATION + "\nreturn redis.call('INCR', KEYS[1])\n"
 Health = Literal["off", "ok", "degraded"]
 
 
+class _Link(threading.local):
+    """A thread's own connection to Redis, and the process that opened it."""
+
+    pid = 0
+    connection: ConnectionInterface | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A cached 200: its body, its ETag (None where the view sends none) and content type."""
+    """A cached 200 as it left the app: its body, its headers but the request id, and the URL
+    rule that answered it (the metrics' endpoint label)."""
 
     body: bytes
-    etag: str | None
-    content_type: str
+    headers: list[tuple[str, str]]
+    endpoint: str
 
     def encode(self) -> bytes:
-        return f"{self.etag or ''}\n{self.content_type}\n".encode() + self.body
+        # JSON escapes every newline inside its strings: the first one ends the head.
+        return orjson.dumps([self.endpoint, self.headers]) + b"\n" + self.body
 
     @classmethod
     def decode(cls, raw: bytes) -> Entry:
-        etag, content_type, body = raw.split(b"\n", 2)
-        return cls(body, etag.decode() or None, content_type.decode())
+        head, body = raw.split(b"\n", 1)
+        endpoint, headers = orjson.loads(head)
+        if not isinstance(endpoint, str) or not isinstance(headers, list):
+            raise ValueError("not a read cache entry")
+        return cls(body, [(str(k), str(v)) for k, v in headers], endpoint)
 
-    @classmethod
-    def of(cls, response: Response) -> Entry:
-        return cls(response.get_data(), response.get_etag()[0], response.content_type or "")
-
-    def response(self) -> Response:
-        """The answer the view gave, made conditional as `Blueprint.conditional` makes it."""
-        response = current_app.response_class(self.body, content_type=self.content_type)
-        if self.etag is not None:
-            response.set_etag(self.etag)
-            response.make_conditional(request)
-        return response
+    @property
+    def etag(self) -> str | None:
+        """The ETag, unquoted, as `is_resource_modified` compares it; None when there is none."""
+        for key, value in self.headers:
+            if key.lower() == "etag":
+                return unquote_etag(value)[0]
+        return None
 
 
 class ReadCache:
@@ -144,6 +167,7 @@ class ReadCache:
         # Another API version answers otherwise: its entries are apart (a rolling deploy).
         self.prefix = f"{ENTRY_PREFIX}{version}:"
         self.break_seconds = break_seconds
+        self._link = _Link()
         self._lookup = self.client.register_script(LOOKUP_SCRIPT)
         self._bump = self.client.register_script(BUMP_SCRIPT)
         self.broken_until = 0.0
@@ -167,6 +191,32 @@ class ReadCache:
         except redis.ConnectionError:
             return command()
 
+    def _execute(self, *command: Any) -> Any:
+        """`command` on this thread's own connection, sent and read directly.
+
+        A hit's one round trip, without redis-py's pool, retry and instrumentation layers
+        (a fifth of a hit's time in a profile). A connection inherited across a fork is
+        left to the parent; a failed one is dropped, and the next command reconnects.
+        """
+        link = self._link
+        connection = link.connection
+        if connection is None or link.pid != process.pid():
+            connection = self.client.connection_pool.make_connection()
+            link.connection, link.pid = connection, process.pid()
+        try:
+            connection.send_command(*command)  # type: ignore[no-untyped-call]
+            return connection.read_response()  # type: ignore[no-untyped-call]
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            connection.disconnect()  # type: ignore[no-untyped-call]
+            raise
+
+    def _run(self, script: Script, keys: list[str], args: list[str]) -> Any:
+        """EVALSHA; the script is loaded when Redis lacks it (new or emptied)."""
+        try:
+            return self._execute("EVALSHA", script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return script(keys=keys, args=args)
+
     def lookup(self, digest: str) -> tuple[bytes, Entry | None] | None:
         """(generation, the entry or None), or None when Redis is not to be asked now."""
         if not self.available():
@@ -174,7 +224,7 @@ class ReadCache:
         owed = "1" if self.owed else "0"
         try:
             found = self._call(
-                lambda: self._lookup(keys=[GENERATION_KEY], args=[self.prefix, digest, owed])
+                lambda: self._run(self._lookup, [GENERATION_KEY], [self.prefix, digest, owed])
             )
         except redis.RedisError as error:
             self._broke(error)
@@ -183,13 +233,13 @@ class ReadCache:
         generation, raw = found[0], found[1] if len(found) > 1 else None
         try:
             return generation, Entry.decode(raw) if raw else None
-        except ValueError:  # not one of ours: answer from the database, and overwrite it
+        except (ValueError, orjson.JSONDecodeError):  # not ours: answer from the database
             return generation, None
 
     def store(self, generation: bytes, digest: str, entry: Entry) -> None:
         key = f"{self.prefix}{generation.decode()}:{digest}"
         try:
-            self._call(lambda: self.client.set(key, entry.encode(), ex=self.ttl_seconds))
+            self._call(lambda: self._execute("SET", key, entry.encode(), "EX", self.ttl_seconds))
         except redis.RedisError as error:
             self._broke(error)
 
@@ -197,7 +247,7 @@ class ReadCache:
         """Make every entry unreachable; False when Redis could not be told (then owed)."""
         if self.available():
             try:
-                self._call(lambda: self._bump(keys=[GENERATION_KEY]))
+                self._call(lambda: self._run(self._bump, [GENERATION_KEY], []))
             except redis.RedisError as error:
                 self._broke(error)
             else:
@@ -218,15 +268,20 @@ class ReadCache:
         return "ok"
 
 
-def request_digest() -> str:
-    """The path and the query as the view reads them: decoded, parameters sorted by name.
+def request_digest(environ: WSGIEnvironment) -> str:
+    """The path, the query as the view reads it (parameters sorted by name) and the `Origin`.
 
     The sort is stable, so repeated values of one name keep their order (the view reads the
-    first); two spellings of the same arguments share an entry.
+    first); two spellings of the same arguments share an entry. The origin is part of the key
+    because the CORS headers stored with the answer are those for that origin.
     """
-    query = urlencode(sorted(request.args.items(multi=True), key=itemgetter(0)))
-    material = f"{request.path}?{query}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(material, digest_size=16).hexdigest()
+    query = urlencode(
+        sorted(
+            parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True), key=itemgetter(0)
+        )
+    )
+    material = "\n".join((environ.get("PATH_INFO", ""), query, environ.get("HTTP_ORIGIN", "")))
+    return hashlib.blake2b(material.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def _cache() -> ReadCache | None:
@@ -240,42 +295,19 @@ def health() -> Health:
 
 
 def cached(view: F) -> F:
-    """Answer anonymous GETs of `view` from the cache; fill it on a miss."""
+    """Let the edge (api/cache_edge.py) store this view's anonymous 200s; hits never get here.
+
+    The edge looks the request up before Flask dispatches it and marks a miss it will fill;
+    the view says it is cacheable by naming its URL rule there.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        cache = _cache()
-        if (
-            cache is None
-            or request.method not in CACHEABLE_METHODS
-            or "Authorization" in request.headers
-        ):
-            return view(*args, **kwargs)
-        digest = request_digest()
-        found = cache.lookup(digest)
-        if found is None:
-            LOOKUPS.labels("unavailable").inc()
-            return view(*args, **kwargs)
-        generation, entry = found
-        if entry is not None:
-            LOOKUPS.labels("hit").inc()
-            return entry.response()
-        LOOKUPS.labels("miss").inc()
-        g.read_cache_fill = (generation, digest)
-        response = current_app.make_response(view(*args, **kwargs))
-        offer(response)  # views without conditional GET offer their answer here
-        return response
+        if FILL in request.environ and request.url_rule is not None:
+            request.environ[CACHEABLE] = request.url_rule.rule
+        return view(*args, **kwargs)
 
     return cast(F, wrapper)
-
-
-def offer(response: Response) -> None:
-    """Store this complete 200 if the request is filling the cache (at most once)."""
-    fill: tuple[bytes, str] | None = g.pop("read_cache_fill", None)
-    cache = _cache()
-    if fill is None or cache is None or response.status_code != 200:
-        return
-    cache.store(*fill, Entry.of(response))
 
 
 def neutral(view: F) -> F:
@@ -308,9 +340,13 @@ def register(app: Flask, settings: Settings, database: Database) -> None:
     if not (settings.redis_url and settings.read_cache):
         app.extensions["conduit_read_cache"] = None
         return
-    app.extensions["conduit_read_cache"] = ReadCache(
+    read_cache = ReadCache(
         settings.redis_url, settings.read_cache_ttl_seconds, version=app.config["API_VERSION"]
     )
+    app.extensions["conduit_read_cache"] = read_cache
+    from api.cache_edge import CacheEdge  # the edge builds on this module
+
+    app.wsgi_app = CacheEdge(app, app.wsgi_app, read_cache)  # type: ignore[method-assign]
     # The writer's sessions only (those of one_transaction included): reads never commit.
     event.listen(database.session, "after_commit", _committed)
     app.after_request(_invalidate)

@@ -375,7 +375,6 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             response = current_app.make_response(func(*args, **kwargs))
             if response.status_code == 200:
                 response.add_etag()  # a hash of the body: the page as this viewer sees it
-                cache.offer(response)  # whole, with its ETag, before it may become a 304
                 response.make_conditional(request)
             return response
 

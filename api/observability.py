@@ -10,7 +10,6 @@ import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -32,6 +31,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from core import process
 from core.settings import LogFormat, Settings
 from db import outbox
 from db.errors import DatabaseUnavailable
@@ -318,37 +318,67 @@ def metrics_public(app: Flask) -> bool:
     return getattr(settings, "app_env", "development") != "production"
 
 
+def request_id_for(incoming: str) -> str:
+    """The client's `X-Request-ID` when it is a sane one, else a new id."""
+    return incoming if incoming and _VALID_REQUEST_ID.match(incoming) else process.new_id()
+
+
+def record(
+    method: str,
+    endpoint: str,
+    path: str,
+    status: int,
+    elapsed: float,
+    request_id: str,
+    remote_addr: str | None,
+    *,
+    access_log: bool,
+) -> None:
+    """Count a finished request in the metrics and write its access line (when enabled).
+
+    Flask's `after_request` and the read cache's edge (api/cache_edge.py) both report here.
+    """
+    if endpoint != "/metrics":
+        REQUESTS.labels(method, endpoint, str(status)).inc()
+        LATENCY.labels(method, endpoint).observe(elapsed)
+    if not access_log:
+        return
+    # Never the body, the query string or headers: they may hold passwords and tokens.
+    ACCESS_LOG.info(
+        "request",
+        extra={
+            "fields": {
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "request_id": request_id,
+                "remote_addr": remote_addr,
+            }
+        },
+    )
+
+
 def register(app: Flask, *, access_log: bool = True) -> None:
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        request_id = g.get("request_id") or uuid.uuid4().hex
+        request_id = g.get("request_id") or process.new_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = _endpoint_label()
-        if endpoint != "/metrics":
-            REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-            LATENCY.labels(request.method, endpoint).observe(elapsed)
-        if not access_log:
-            return response
-        # Never the body, the query string or headers: they may hold passwords and tokens.
-        ACCESS_LOG.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "request_id": request_id,
-                    "remote_addr": request.remote_addr,
-                }
-            },
+        record(
+            request.method,
+            _endpoint_label(),
+            request.path,
+            response.status_code,
+            elapsed,
+            request_id,
+            request.remote_addr,
+            access_log=access_log,
         )
         return response
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
+from limits import RateLimitItem
 
 from api.budget import Budget, parsed
 from api.context import settings as _settings
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Marks a view the default budget does not count (its own limit, or none).
 OWN_LIMIT = "_conduit_own_rate_limit"
+# WSGI environ: the read cache's edge counted this hit against the default budget and found
+# it spent; the value is the 429's Retry-After (api/cache_edge.py).
+COUNTED_AND_REFUSED = "conduit.budget.refused"
 
 
 def _exempt() -> bool:
@@ -50,8 +54,10 @@ def _refusal(scope: str, setting: str) -> Response | None:
     limit = parsed(getattr(_settings(), setting))
     budget: Budget = current_app.extensions["conduit_budget"]
     retry_after = budget.hit(request.remote_addr or "127.0.0.1", limit, scope=scope)
-    if retry_after is None:
-        return None
+    return None if retry_after is None else _too_many(limit, retry_after)
+
+
+def _too_many(limit: RateLimitItem, retry_after: int) -> Response:
     return error_response(
         429, {"rate_limit": [f"exceeded: at most {limit}"]}, {"Retry-After": str(retry_after)}
     )
@@ -63,6 +69,9 @@ def _default_budget() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, OWN_LIMIT, False):
         return None
+    refused: int | None = request.environ.get(COUNTED_AND_REFUSED)
+    if refused is not None:
+        return _too_many(parsed(_settings().rate_limit_default), refused)
     return _refusal("default", "rate_limit_default")
 
 
