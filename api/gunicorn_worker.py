@@ -127,6 +127,14 @@ def classify(exc: BaseException) -> int:
     return 400 if isinstance(exc, refused) else 500
 
 
+def _may_have_body(req: Any) -> bool:
+    """False when the request declared no body: nothing to drain, and no socket call made."""
+    for name, value in getattr(req, "headers", ()):
+        if name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and value.strip() != "0"):
+            return True
+    return False
+
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -165,7 +173,7 @@ class JsonErrors:
     def drain(self, req: Any, sock: Any) -> None:
         """Read the rest of the request body (bounded), so that closing does not reset."""
         body = getattr(req, "body", None)
-        if body is None:
+        if body is None or not _may_have_body(req):
             return
         deadline = time.monotonic() + DRAIN_SECONDS
         left = self.drain_limit
