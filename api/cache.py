@@ -48,6 +48,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import redis
+import werkzeug.urls  # noqa: F401  (registers the `werkzeug.url_quote` codec error handler)
 from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import Counter
 from redis.backoff import NoBackoff
@@ -271,17 +272,17 @@ class ReadCache:
 def request_digest(environ: WSGIEnvironment) -> str:
     """The path, the query as the view reads it (parameters sorted by name) and the `Origin`.
 
-    The sort is stable, so repeated values of one name keep their order (the view reads the
-    first); two spellings of the same arguments share an entry. The origin is part of the key
-    because the CORS headers stored with the answer are those for that origin.
+    The query is decoded exactly as werkzeug decodes `request.args` (invalid bytes stay
+    percent-encoded), so two queries share an entry only when the view reads the same
+    arguments from both. The sort is stable, so repeated values of one name keep their order
+    (the view reads the first). The origin is part of the key because the CORS headers stored
+    with the answer are those for that origin.
     """
-    query = urlencode(
-        sorted(
-            parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True), key=itemgetter(0)
-        )
-    )
+    raw = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "surrogateescape")
+    arguments = parse_qsl(raw, keep_blank_values=True, errors="werkzeug.url_quote")
+    query = urlencode(sorted(arguments, key=itemgetter(0)))
     material = "\n".join((environ.get("PATH_INFO", ""), query, environ.get("HTTP_ORIGIN", "")))
-    return hashlib.blake2b(material.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _cache() -> ReadCache | None:

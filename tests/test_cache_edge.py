@@ -184,3 +184,19 @@ def test_process_state_is_renewed_in_a_forked_child() -> None:
     assert reported_pid == real_pid != str(parent_pid)
     assert child_id[:16] != parent_id[:16]
     assert len(child_id) == len(parent_id) == 32
+
+
+def test_queries_the_view_reads_apart_never_share_an_entry(
+    slug_and_app: tuple[str, Flask],
+) -> None:
+    _slug, cached = slug_and_app
+    client = cached.test_client()
+    queries = QueryCounter(cached.extensions["conduit_db"].engine)
+    # werkzeug keeps invalid UTF-8 percent-encoded: two different tags to the view.
+    for query in ("tag=%FF", "tag=%FE"):
+        with queries:
+            assert client.get(f"/api/articles?{query}").status_code == 200
+        assert queries.count > 0, query
+    with queries:  # the very tag `%FF` the view read for the first: the same answer
+        client.get("/api/articles?tag=%25FF")
+    assert queries.count == 0
