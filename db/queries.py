@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Integer,
     Row,
     ScalarSelect,
@@ -131,8 +132,8 @@ def _profile_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
-def profile(session: Session, username: str, viewer_id: int | None) -> ProfileView | None:
-    row = session.execute(
+def profile(connection: Connection, username: str, viewer_id: int | None) -> ProfileView | None:
+    row = connection.execute(
         _profile_statement(viewer_id is not None), {"username": username, "viewer_id": viewer_id}
     ).first()
     return _profile_view(row) if row else None
@@ -188,16 +189,18 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 
 def token_user(
-    session: Session, user_id: int, jti: str, family: str | None = None
+    connection: Connection, user_id: int, jti: str, family: str | None = None
 ) -> Principal | None:
     """The user a token names, unless that token or its family was revoked (or the user is gone).
 
     A token without a family was issued before sessions existed; it lapses on its own.
     """
     if family is None:
-        row = session.execute(_PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+        row = connection.execute(
+            _PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}
+        ).first()
     else:
-        row = session.execute(
+        row = connection.execute(
             _PRINCIPAL_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
         ).first()
     return principal(row) if row is not None else None
@@ -226,7 +229,9 @@ def _taken_statement(by_username: bool, by_email: bool) -> Select[str, str]:
     )
 
 
-def taken(session: Session, username: str | None, email: str | None, except_id: int = 0) -> Taken:
+def taken(
+    connection: Connection, username: str | None, email: str | None, except_id: int = 0
+) -> Taken:
     """Whether another user than `except_id` has the username (or one like it) or the email.
 
     No statement when neither is asked about.
@@ -234,7 +239,7 @@ def taken(session: Session, username: str | None, email: str | None, except_id: 
     key = username_key(username) if username is not None else None
     if key is None and email is None:
         return Taken(username=False, email=False)
-    rows = session.execute(
+    rows = connection.execute(
         _taken_statement(key is not None, email is not None),
         {"username_key": key, "email": email, "except_id": except_id},
     ).all()
@@ -297,8 +302,8 @@ def _article_by_slug(viewer: bool) -> Select[*tuple[Any, ...]]:
     return _article_select(viewer, with_body=True).where(Article.slug == bindparam("slug"))
 
 
-def article(session: Session, slug: str, viewer_id: int | None) -> ArticleView | None:
-    row = session.execute(
+def article(connection: Connection, slug: str, viewer_id: int | None) -> ArticleView | None:
+    row = connection.execute(
         _article_by_slug(viewer_id is not None), {"slug": slug, "viewer_id": viewer_id}
     ).first()
     return _article_view(row, with_body=True) if row else None
@@ -320,15 +325,15 @@ _CURRENT_SLUG = (
 )
 
 
-def article_id(session: Session, slug: str) -> int | None:
+def article_id(connection: Connection, slug: str) -> int | None:
     """The article a slug names now, or named before a rename; the current name wins."""
-    found: int | None = session.execute(_ARTICLE_ID, {"path_slug": slug}).scalar()
+    found: int | None = connection.execute(_ARTICLE_ID, {"path_slug": slug}).scalar()
     return found
 
 
-def current_slug(session: Session, former: str) -> str | None:
+def current_slug(connection: Connection, former: str) -> str | None:
     """Where an article renamed away from `former` lives now."""
-    slug: str | None = session.execute(_CURRENT_SLUG, {"path_slug": former}).scalar()
+    slug: str | None = connection.execute(_CURRENT_SLUG, {"path_slug": former}).scalar()
     return slug
 
 
@@ -347,9 +352,9 @@ _ARTICLE_REF = select(Article.id, Article.slug, Article.title, Article.author_id
 )
 
 
-def article_to_change(session: Session, slug: str) -> ArticleRef | None:
+def article_to_change(connection: Connection, slug: str) -> ArticleRef | None:
     """The article a slug names now or named before a rename, to update or delete it."""
-    row = session.execute(_ARTICLE_REF, {"path_slug": slug}).first()
+    row = connection.execute(_ARTICLE_REF, {"path_slug": slug}).first()
     return ArticleRef(row.id, row.slug, row.title, row.author_id) if row is not None else None
 
 
@@ -431,20 +436,20 @@ def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
 
 
 def _page(
-    session: Session, params: dict[str, Any], shape: ListShape
+    connection: Connection, params: dict[str, Any], shape: ListShape
 ) -> tuple[list[ArticleView], int]:
-    rows = session.execute(_page_statement(shape), params).all()
+    rows = connection.execute(_page_statement(shape), params).all()
     if rows:
         total: int = rows[0].total
     elif params["offset"] == 0:
         total = 0
     else:  # past the end: the page is empty, but the count is still wanted
-        total = session.execute(_count_statement(shape), params).scalar_one()
+        total = connection.execute(_count_statement(shape), params).scalar_one()
     return [_article_view(r, with_body=False) for r in rows], total
 
 
 def articles(
-    session: Session, filters: ArticleFilters, viewer_id: int | None, limit: int, offset: int
+    connection: Connection, filters: ArticleFilters, viewer_id: int | None, limit: int, offset: int
 ) -> tuple[list[ArticleView], int]:
     """A page of articles, newest first, and the number of all that match."""
     params = {
@@ -461,15 +466,15 @@ def articles(
         author=filters.author is not None,
         favorited=filters.favorited is not None,
     )
-    return _page(session, params, shape)
+    return _page(connection, params, shape)
 
 
 def feed(
-    session: Session, viewer_id: int, limit: int, offset: int
+    connection: Connection, viewer_id: int, limit: int, offset: int
 ) -> tuple[list[ArticleView], int]:
     """A page of articles by authors the viewer follows, newest first."""
     params = {"viewer_id": viewer_id, "limit": limit, "offset": offset}
-    return _page(session, params, ListShape(viewer=True, feed=True))
+    return _page(connection, params, ListShape(viewer=True, feed=True))
 
 
 @cache
@@ -495,17 +500,17 @@ def _comment_view(row: Row[Any]) -> CommentView:
     return CommentView(row.id, row.body, row.created_at, row.updated_at, _profile_view(row))
 
 
-def comments(session: Session, article_id: int, viewer_id: int | None) -> list[CommentView]:
+def comments(connection: Connection, article_id: int, viewer_id: int | None) -> list[CommentView]:
     """An article's comments, newest first."""
-    rows = session.execute(
+    rows = connection.execute(
         _comment_statement(viewer_id is not None, by_id=False),
         {"article_id": article_id, "viewer_id": viewer_id},
     ).all()
     return [_comment_view(r) for r in rows]
 
 
-def comment(session: Session, comment_id: int, viewer_id: int | None) -> CommentView | None:
-    row = session.execute(
+def comment(connection: Connection, comment_id: int, viewer_id: int | None) -> CommentView | None:
+    row = connection.execute(
         _comment_statement(viewer_id is not None, by_id=True),
         {"comment_id": comment_id, "viewer_id": viewer_id},
     ).first()
@@ -517,9 +522,9 @@ _COMMENT_AUTHOR = select(Comment.author_id).where(
 )
 
 
-def comment_author_id(session: Session, article_id: int, comment_id: int) -> int | None:
+def comment_author_id(connection: Connection, article_id: int, comment_id: int) -> int | None:
     """Who wrote the comment, if it is one of this article's."""
-    found: int | None = session.execute(
+    found: int | None = connection.execute(
         _COMMENT_AUTHOR, {"article_id": article_id, "comment_id": comment_id}
     ).scalar()
     return found
@@ -533,9 +538,9 @@ _TAGS = (
 )
 
 
-def tags(session: Session) -> list[str]:
+def tags(connection: Connection) -> list[str]:
     """Tags in use, most used first, then alphabetically."""
-    return list(session.scalars(_TAGS))
+    return list(connection.scalars(_TAGS))
 
 
 _SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")
