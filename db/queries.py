@@ -477,22 +477,37 @@ def feed(
     return _page(connection, params, ListShape(viewer=True, feed=True))
 
 
+_COMMENT_COLUMNS = (Comment.id, Comment.body, Comment.created_at, Comment.updated_at)
+
+
 @cache
-def _comment_statement(viewer: bool, by_id: bool) -> Select[*tuple[Any, ...]]:
-    statement = select(
-        Comment.id,
-        Comment.body,
-        Comment.created_at,
-        Comment.updated_at,
-        User.username,
-        User.bio,
-        User.image,
-        _following(viewer, User.id),
-    ).join(User, User.id == Comment.author_id)
-    if by_id:
-        return statement.where(Comment.id == bindparam("comment_id"))
-    return statement.where(Comment.article_id == bindparam("article_id")).order_by(
-        Comment.created_at.desc(), Comment.id.desc()
+def _comment_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
+    return (
+        select(*_COMMENT_COLUMNS, User.username, User.bio, User.image, _following(viewer, User.id))
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.id == bindparam("comment_id"))
+    )
+
+
+@cache
+def _comments_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
+    # The article's id resolved once, then its comments outer-joined to it: one row with a
+    # NULL id when the slug names no article, one with NULL comment columns when it has none.
+    # The author join is outer too (NULL with the comment), though a comment always has one.
+    article = select(ARTICLE_ID_BY_SLUG.label("id")).cte("article")
+    return (
+        select(
+            article.c.id.label("article_id"),
+            *_COMMENT_COLUMNS,
+            User.username,
+            User.bio,
+            User.image,
+            _following(viewer, User.id),
+        )
+        .select_from(article)
+        .outerjoin(Comment, Comment.article_id == article.c.id)
+        .outerjoin(User, User.id == Comment.author_id)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
     )
 
 
@@ -500,18 +515,22 @@ def _comment_view(row: Row[Any]) -> CommentView:
     return CommentView(row.id, row.body, row.created_at, row.updated_at, _profile_view(row))
 
 
-def comments(connection: Connection, article_id: int, viewer_id: int | None) -> list[CommentView]:
-    """An article's comments, newest first."""
+def comments(connection: Connection, slug: str, viewer_id: int | None) -> list[CommentView] | None:
+    """The comments of the article a slug names (now or before a rename), newest first.
+
+    One statement; None when the slug names no article.
+    """
     rows = connection.execute(
-        _comment_statement(viewer_id is not None, by_id=False),
-        {"article_id": article_id, "viewer_id": viewer_id},
+        _comments_statement(viewer_id is not None), {"path_slug": slug, "viewer_id": viewer_id}
     ).all()
-    return [_comment_view(r) for r in rows]
+    if rows[0].article_id is None:
+        return None
+    return [_comment_view(r) for r in rows if r.id is not None]
 
 
 def comment(connection: Connection, comment_id: int, viewer_id: int | None) -> CommentView | None:
     row = connection.execute(
-        _comment_statement(viewer_id is not None, by_id=True),
+        _comment_statement(viewer_id is not None),
         {"comment_id": comment_id, "viewer_id": viewer_id},
     ).first()
     return _comment_view(row) if row else None

@@ -31,8 +31,7 @@ class Comments(MethodView):
 
         Newest first; `following` is computed for the viewer when a token is given.
         """
-        article_id = article_id_or_404(slug)
-        return {"comments": queries.comments(db_connection(), article_id, viewer_id())}
+        return {"comments": found(queries.comments(db_connection(), slug, viewer_id()), "article")}
 
     @blp.auth_required
     @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})
