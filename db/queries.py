@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Integer,
@@ -16,12 +17,14 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    cast,
     exists,
     false,
     func,
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -398,10 +401,13 @@ def _count_statement(shape: ListShape) -> Select[int]:
     """The number of all matches, from one index or counter where a single filter allows it.
 
     A link table's primary key makes each of its rows one distinct article, so a lone tag
-    or favorited filter counts that table's index entries and never visits articles; a lone
-    author or the feed add up the authors' article counters (kept by triggers).
+    or favorited filter counts that table's index entries and never visits articles; no
+    filter, a lone author or the feed add up authors' article counters (kept by triggers).
     """
-    lone = sum((shape.tag, shape.author, shape.favorited, shape.feed)) == 1
+    filters = sum((shape.tag, shape.author, shape.favorited, shape.feed))
+    if filters == 0:  # every article: the sum of all authors' counters, one row per user
+        return select(func.coalesce(func.sum(User.articles_count), 0))
+    lone = filters == 1
     if lone and shape.tag:
         return (
             select(func.count()).select_from(article_tags).where(article_tags.c.tag_id == _TAG_ID)
@@ -425,19 +431,47 @@ def _count_statement(shape: ListShape) -> Select[int]:
     return select(func.count()).select_from(Article).where(*_conditions(shape))
 
 
+_LIMIT = bindparam("limit", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+
+
+def _feed_page_ids() -> Select[int]:
+    """The feed page's ids from each followed author's newest articles (PostgreSQL).
+
+    Per author, a walk of ix_articles_author_id_created_at that stops after offset + limit
+    rows, so the page reads only followed authors' articles, however many others there are
+    (the global index walk would pass over every unfollowed author's newer articles).
+    """
+    newest = (
+        select(Article.id, Article.created_at)
+        .where(Article.author_id == follows.c.followed_id)
+        .order_by(Article.created_at.desc(), Article.id.desc())
+        .limit(cast(_LIMIT, BigInteger) + _OFFSET)  # an offset near INT32_MAX overflows int
+        .lateral("newest")
+    )
+    return (
+        select(newest.c.id)
+        .select_from(follows)
+        .join(newest, true())
+        .where(follows.c.follower_id == VIEWER)
+        .order_by(newest.c.created_at.desc(), newest.c.id.desc())
+    )
+
+
 @cache
-def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
+def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]:
     # The page's ids first (the ordered index walk stops after `limit` rows), then the
     # per-article columns for those rows only, with the total as an uncorrelated subquery
     # that the planner runs once: one statement per page.
-    page = (
-        select(Article.id)
-        .where(*_conditions(shape))
-        .order_by(Article.created_at.desc(), Article.id.desc())
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .subquery("page")
-    )
+    if lateral and shape == ListShape(viewer=True, feed=True):
+        ids = _feed_page_ids()
+    else:
+        ids = (
+            select(Article.id)
+            .where(*_conditions(shape))
+            .order_by(Article.created_at.desc(), Article.id.desc())
+        )
+    page = ids.limit(_LIMIT).offset(_OFFSET).subquery("page")
     return (
         _article_select(shape.viewer, with_body=False)
         .add_columns(_count_statement(shape).correlate(None).scalar_subquery().label("total"))
@@ -449,7 +483,8 @@ def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
 def _page(
     connection: Connection, params: dict[str, Any], shape: ListShape
 ) -> tuple[list[ArticleView], int]:
-    rows = connection.execute(_page_statement(shape), params).all()
+    lateral = connection.dialect.name == "postgresql"  # SQLite has no LATERAL
+    rows = connection.execute(_page_statement(shape, lateral), params).all()
     if rows:
         total: int = rows[0].total
     elif params["offset"] == 0:
