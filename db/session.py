@@ -109,8 +109,9 @@ class Database:
         if connection is None:
             return
         if savepoint is not None:
-            if savepoint.is_active:
-                savepoint.rollback()
+            # close(), not rollback(): a writer's savepoint opened before this one and ended
+            # since (in a test holding an app context across requests) already ended it.
+            savepoint.close()
             return
         try:
             connection.close()
@@ -119,19 +120,24 @@ class Database:
             connection.invalidate()
 
     def remove(self, _exc: BaseException | None = None) -> None:
-        # Readers first: in tests all share one connection, and a reader savepoint opened
-        # while a writer session was open is the inner one.
+        # Innermost savepoint first: in tests all share one connection. A request opens the
+        # read connection first (the token's lookup), then the reader session if it needs
+        # one; a writer session open meanwhile is the test's own, the outermost.
+        self._remove(self.reader)
         self._release_read_connection()
-        for sessions in (self.reader, self.session):
-            try:
-                sessions.remove()
-            except DBAPIError as error:
-                # The connection died after the response was made (the database restarted
-                # or dropped it), so closing could not roll back. Discard the connection
-                # rather than turn a finished request into a 500; the pool reconnects.
-                log.warning("discarding a broken database connection: %s", error.orig)
-                sessions().invalidate()
-                sessions.remove()
+        self._remove(self.session)
+
+    @staticmethod
+    def _remove(sessions: scoped_session[Session]) -> None:
+        try:
+            sessions.remove()
+        except DBAPIError as error:
+            # The connection died after the response was made (the database restarted
+            # or dropped it), so closing could not roll back. Discard the connection
+            # rather than turn a finished request into a 500; the pool reconnects.
+            log.warning("discarding a broken database connection: %s", error.orig)
+            sessions().invalidate()
+            sessions.remove()
 
     def bind(self, connection: Connection | None) -> None:
         """Run every session in `connection`'s transaction, as savepoints (tests roll it back).
