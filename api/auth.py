@@ -16,7 +16,7 @@ from flask_jwt_extended import (
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
-from api.context import db_session
+from api.context import db_connection, db_session
 from api.errors import error_response
 from core.settings import Settings
 from db import queries, writes
@@ -88,7 +88,7 @@ def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> Principal | 
     family = payload.get(FAMILY_CLAIM)
     if family is not None and not isinstance(family, str):
         return None
-    return queries.token_user(db_session(), user_id, payload["jti"], family)
+    return queries.token_user(db_connection(), user_id, payload["jti"], family)
 
 
 def revoke_current_token() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 from flask import current_app, g, has_request_context, request
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
@@ -34,6 +35,16 @@ def db_session() -> Session:
     if has_request_context() and request.method in SAFE_METHODS:
         return db.reader()
     return db.session()
+
+
+def db_connection() -> Connection:
+    """This request's connection for reads: the autocommit read connection for safe methods,
+    else the writer session's, so a write's response reads its own transaction.
+    """
+    db = database()
+    if has_request_context() and request.method in SAFE_METHODS:
+        return db.read_connection()
+    return db.session().connection()
 
 
 def current_user() -> Principal:

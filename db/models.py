@@ -108,6 +108,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Notifications by email too, when the server sends any (SMTP_HOST); PUT /user opts out.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How many articles the user wrote, kept exact by triggers (migration 0010), so the feed's
+    # and an author's totals read counters instead of counting articles.
+    articles_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @validates("username")
     def _key_username(self, _key: str, username: str) -> str:
@@ -120,6 +123,18 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(TAG_MAX), unique=True)
+    # How many articles have the tag, kept exact by triggers on article_tags (migration 0010),
+    # cascades included; /tags walks ix_tags_in_use instead of counting links.
+    articles_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+Index(
+    "ix_tags_in_use",
+    Tag.articles_count.desc(),
+    Tag.name,
+    postgresql_where=Tag.articles_count > 0,
+    sqlite_where=Tag.articles_count > 0,
+)
 
 
 class Article(Base):

@@ -8,19 +8,23 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Connection,
     Integer,
     Row,
     ScalarSelect,
     Select,
     String,
     bindparam,
+    cast,
     exists,
     false,
     func,
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -131,8 +135,8 @@ def _profile_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
-def profile(session: Session, username: str, viewer_id: int | None) -> ProfileView | None:
-    row = session.execute(
+def profile(connection: Connection, username: str, viewer_id: int | None) -> ProfileView | None:
+    row = connection.execute(
         _profile_statement(viewer_id is not None), {"username": username, "viewer_id": viewer_id}
     ).first()
     return _profile_view(row) if row else None
@@ -188,16 +192,18 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 
 def token_user(
-    session: Session, user_id: int, jti: str, family: str | None = None
+    connection: Connection, user_id: int, jti: str, family: str | None = None
 ) -> Principal | None:
     """The user a token names, unless that token or its family was revoked (or the user is gone).
 
     A token without a family was issued before sessions existed; it lapses on its own.
     """
     if family is None:
-        row = session.execute(_PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}).first()
+        row = connection.execute(
+            _PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}
+        ).first()
     else:
-        row = session.execute(
+        row = connection.execute(
             _PRINCIPAL_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
         ).first()
     return principal(row) if row is not None else None
@@ -226,7 +232,9 @@ def _taken_statement(by_username: bool, by_email: bool) -> Select[str, str]:
     )
 
 
-def taken(session: Session, username: str | None, email: str | None, except_id: int = 0) -> Taken:
+def taken(
+    connection: Connection, username: str | None, email: str | None, except_id: int = 0
+) -> Taken:
     """Whether another user than `except_id` has the username (or one like it) or the email.
 
     No statement when neither is asked about.
@@ -234,7 +242,7 @@ def taken(session: Session, username: str | None, email: str | None, except_id: 
     key = username_key(username) if username is not None else None
     if key is None and email is None:
         return Taken(username=False, email=False)
-    rows = session.execute(
+    rows = connection.execute(
         _taken_statement(key is not None, email is not None),
         {"username_key": key, "email": email, "except_id": except_id},
     ).all()
@@ -297,8 +305,8 @@ def _article_by_slug(viewer: bool) -> Select[*tuple[Any, ...]]:
     return _article_select(viewer, with_body=True).where(Article.slug == bindparam("slug"))
 
 
-def article(session: Session, slug: str, viewer_id: int | None) -> ArticleView | None:
-    row = session.execute(
+def article(connection: Connection, slug: str, viewer_id: int | None) -> ArticleView | None:
+    row = connection.execute(
         _article_by_slug(viewer_id is not None), {"slug": slug, "viewer_id": viewer_id}
     ).first()
     return _article_view(row, with_body=True) if row else None
@@ -320,15 +328,15 @@ _CURRENT_SLUG = (
 )
 
 
-def article_id(session: Session, slug: str) -> int | None:
+def article_id(connection: Connection, slug: str) -> int | None:
     """The article a slug names now, or named before a rename; the current name wins."""
-    found: int | None = session.execute(_ARTICLE_ID, {"path_slug": slug}).scalar()
+    found: int | None = connection.execute(_ARTICLE_ID, {"path_slug": slug}).scalar()
     return found
 
 
-def current_slug(session: Session, former: str) -> str | None:
+def current_slug(connection: Connection, former: str) -> str | None:
     """Where an article renamed away from `former` lives now."""
-    slug: str | None = session.execute(_CURRENT_SLUG, {"path_slug": former}).scalar()
+    slug: str | None = connection.execute(_CURRENT_SLUG, {"path_slug": former}).scalar()
     return slug
 
 
@@ -347,9 +355,9 @@ _ARTICLE_REF = select(Article.id, Article.slug, Article.title, Article.author_id
 )
 
 
-def article_to_change(session: Session, slug: str) -> ArticleRef | None:
+def article_to_change(connection: Connection, slug: str) -> ArticleRef | None:
     """The article a slug names now or named before a rename, to update or delete it."""
-    row = session.execute(_ARTICLE_REF, {"path_slug": slug}).first()
+    row = connection.execute(_ARTICLE_REF, {"path_slug": slug}).first()
     return ArticleRef(row.id, row.slug, row.title, row.author_id) if row is not None else None
 
 
@@ -390,12 +398,16 @@ def _conditions(shape: ListShape) -> list[ColumnElement[bool]]:
 
 @cache
 def _count_statement(shape: ListShape) -> Select[int]:
-    """The number of all matches, from one index where a single filter allows it.
+    """The number of all matches, from one index or counter where a single filter allows it.
 
     A link table's primary key makes each of its rows one distinct article, so a lone tag
-    or favorited filter counts that table's index entries and never visits articles.
+    or favorited filter counts that table's index entries and never visits articles; no
+    filter, a lone author or the feed add up authors' article counters (kept by triggers).
     """
-    lone = sum((shape.tag, shape.author, shape.favorited, shape.feed)) == 1
+    filters = sum((shape.tag, shape.author, shape.favorited, shape.feed))
+    if filters == 0:  # every article: the sum of all authors' counters, one row per user
+        return select(func.coalesce(func.sum(User.articles_count), 0))
+    lone = filters == 1
     if lone and shape.tag:
         return (
             select(func.count()).select_from(article_tags).where(article_tags.c.tag_id == _TAG_ID)
@@ -406,22 +418,60 @@ def _count_statement(shape: ListShape) -> Select[int]:
             .select_from(favorites)
             .where(favorites.c.user_id == _id_of("favorited"))
         )
+    if lone and shape.author:
+        written = select(User.articles_count).where(User.username == bindparam("author"))
+        return select(func.coalesce(written.scalar_subquery(), 0))
+    if lone and shape.feed:
+        return (
+            select(func.coalesce(func.sum(User.articles_count), 0))
+            .select_from(follows)
+            .join(User, User.id == follows.c.followed_id)
+            .where(follows.c.follower_id == VIEWER)
+        )
     return select(func.count()).select_from(Article).where(*_conditions(shape))
 
 
+_LIMIT = bindparam("limit", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+
+
+def _feed_page_ids() -> Select[int]:
+    """The feed page's ids from each followed author's newest articles (PostgreSQL).
+
+    Per author, a walk of ix_articles_author_id_created_at that stops after offset + limit
+    rows, so the page reads only followed authors' articles, however many others there are
+    (the global index walk would pass over every unfollowed author's newer articles).
+    """
+    newest = (
+        select(Article.id, Article.created_at)
+        .where(Article.author_id == follows.c.followed_id)
+        .order_by(Article.created_at.desc(), Article.id.desc())
+        .limit(cast(_LIMIT, BigInteger) + _OFFSET)  # an offset near INT32_MAX overflows int
+        .lateral("newest")
+    )
+    return (
+        select(newest.c.id)
+        .select_from(follows)
+        .join(newest, true())
+        .where(follows.c.follower_id == VIEWER)
+        .order_by(newest.c.created_at.desc(), newest.c.id.desc())
+    )
+
+
 @cache
-def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
+def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]:
     # The page's ids first (the ordered index walk stops after `limit` rows), then the
     # per-article columns for those rows only, with the total as an uncorrelated subquery
     # that the planner runs once: one statement per page.
-    page = (
-        select(Article.id)
-        .where(*_conditions(shape))
-        .order_by(Article.created_at.desc(), Article.id.desc())
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .subquery("page")
-    )
+    if lateral and shape == ListShape(viewer=True, feed=True):
+        ids = _feed_page_ids()
+    else:
+        ids = (
+            select(Article.id)
+            .where(*_conditions(shape))
+            .order_by(Article.created_at.desc(), Article.id.desc())
+        )
+    page = ids.limit(_LIMIT).offset(_OFFSET).subquery("page")
     return (
         _article_select(shape.viewer, with_body=False)
         .add_columns(_count_statement(shape).correlate(None).scalar_subquery().label("total"))
@@ -431,20 +481,21 @@ def _page_statement(shape: ListShape) -> Select[*tuple[Any, ...]]:
 
 
 def _page(
-    session: Session, params: dict[str, Any], shape: ListShape
+    connection: Connection, params: dict[str, Any], shape: ListShape
 ) -> tuple[list[ArticleView], int]:
-    rows = session.execute(_page_statement(shape), params).all()
+    lateral = connection.dialect.name == "postgresql"  # SQLite has no LATERAL
+    rows = connection.execute(_page_statement(shape, lateral), params).all()
     if rows:
         total: int = rows[0].total
     elif params["offset"] == 0:
         total = 0
     else:  # past the end: the page is empty, but the count is still wanted
-        total = session.execute(_count_statement(shape), params).scalar_one()
+        total = connection.execute(_count_statement(shape), params).scalar_one()
     return [_article_view(r, with_body=False) for r in rows], total
 
 
 def articles(
-    session: Session, filters: ArticleFilters, viewer_id: int | None, limit: int, offset: int
+    connection: Connection, filters: ArticleFilters, viewer_id: int | None, limit: int, offset: int
 ) -> tuple[list[ArticleView], int]:
     """A page of articles, newest first, and the number of all that match."""
     params = {
@@ -461,33 +512,48 @@ def articles(
         author=filters.author is not None,
         favorited=filters.favorited is not None,
     )
-    return _page(session, params, shape)
+    return _page(connection, params, shape)
 
 
 def feed(
-    session: Session, viewer_id: int, limit: int, offset: int
+    connection: Connection, viewer_id: int, limit: int, offset: int
 ) -> tuple[list[ArticleView], int]:
     """A page of articles by authors the viewer follows, newest first."""
     params = {"viewer_id": viewer_id, "limit": limit, "offset": offset}
-    return _page(session, params, ListShape(viewer=True, feed=True))
+    return _page(connection, params, ListShape(viewer=True, feed=True))
+
+
+_COMMENT_COLUMNS = (Comment.id, Comment.body, Comment.created_at, Comment.updated_at)
 
 
 @cache
-def _comment_statement(viewer: bool, by_id: bool) -> Select[*tuple[Any, ...]]:
-    statement = select(
-        Comment.id,
-        Comment.body,
-        Comment.created_at,
-        Comment.updated_at,
-        User.username,
-        User.bio,
-        User.image,
-        _following(viewer, User.id),
-    ).join(User, User.id == Comment.author_id)
-    if by_id:
-        return statement.where(Comment.id == bindparam("comment_id"))
-    return statement.where(Comment.article_id == bindparam("article_id")).order_by(
-        Comment.created_at.desc(), Comment.id.desc()
+def _comment_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
+    return (
+        select(*_COMMENT_COLUMNS, User.username, User.bio, User.image, _following(viewer, User.id))
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.id == bindparam("comment_id"))
+    )
+
+
+@cache
+def _comments_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
+    # The article's id resolved once, then its comments outer-joined to it: one row with a
+    # NULL id when the slug names no article, one with NULL comment columns when it has none.
+    # The author join is outer too (NULL with the comment), though a comment always has one.
+    article = select(ARTICLE_ID_BY_SLUG.label("id")).cte("article")
+    return (
+        select(
+            article.c.id.label("article_id"),
+            *_COMMENT_COLUMNS,
+            User.username,
+            User.bio,
+            User.image,
+            _following(viewer, User.id),
+        )
+        .select_from(article)
+        .outerjoin(Comment, Comment.article_id == article.c.id)
+        .outerjoin(User, User.id == Comment.author_id)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
     )
 
 
@@ -495,18 +561,22 @@ def _comment_view(row: Row[Any]) -> CommentView:
     return CommentView(row.id, row.body, row.created_at, row.updated_at, _profile_view(row))
 
 
-def comments(session: Session, article_id: int, viewer_id: int | None) -> list[CommentView]:
-    """An article's comments, newest first."""
-    rows = session.execute(
-        _comment_statement(viewer_id is not None, by_id=False),
-        {"article_id": article_id, "viewer_id": viewer_id},
+def comments(connection: Connection, slug: str, viewer_id: int | None) -> list[CommentView] | None:
+    """The comments of the article a slug names (now or before a rename), newest first.
+
+    One statement; None when the slug names no article.
+    """
+    rows = connection.execute(
+        _comments_statement(viewer_id is not None), {"path_slug": slug, "viewer_id": viewer_id}
     ).all()
-    return [_comment_view(r) for r in rows]
+    if rows[0].article_id is None:
+        return None
+    return [_comment_view(r) for r in rows if r.id is not None]
 
 
-def comment(session: Session, comment_id: int, viewer_id: int | None) -> CommentView | None:
-    row = session.execute(
-        _comment_statement(viewer_id is not None, by_id=True),
+def comment(connection: Connection, comment_id: int, viewer_id: int | None) -> CommentView | None:
+    row = connection.execute(
+        _comment_statement(viewer_id is not None),
         {"comment_id": comment_id, "viewer_id": viewer_id},
     ).first()
     return _comment_view(row) if row else None
@@ -517,25 +587,21 @@ _COMMENT_AUTHOR = select(Comment.author_id).where(
 )
 
 
-def comment_author_id(session: Session, article_id: int, comment_id: int) -> int | None:
+def comment_author_id(connection: Connection, article_id: int, comment_id: int) -> int | None:
     """Who wrote the comment, if it is one of this article's."""
-    found: int | None = session.execute(
+    found: int | None = connection.execute(
         _COMMENT_AUTHOR, {"article_id": article_id, "comment_id": comment_id}
     ).scalar()
     return found
 
 
-_TAGS = (
-    select(Tag.name)
-    .join(article_tags, article_tags.c.tag_id == Tag.id)
-    .group_by(Tag.id, Tag.name)
-    .order_by(func.count(article_tags.c.article_id).desc(), Tag.name)
-)
+# A walk of ix_tags_in_use: the counters are kept by triggers (migration 0010).
+_TAGS = select(Tag.name).where(Tag.articles_count > 0).order_by(Tag.articles_count.desc(), Tag.name)
 
 
-def tags(session: Session) -> list[str]:
+def tags(connection: Connection) -> list[str]:
     """Tags in use, most used first, then alphabetically."""
-    return list(session.scalars(_TAGS))
+    return list(connection.scalars(_TAGS))
 
 
 _SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")

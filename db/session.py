@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -54,12 +55,22 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+class _ReadConnection(threading.local):
+    """This thread's read connection, and the savepoint it opened in a bound test connection."""
+
+    connection: Connection | None = None
+    savepoint: NestedTransaction | None = None
+
+
 class Database:
     """The engine and the request-scoped session factories of one app.
 
     `session` is for requests that write. `reader` serves safe requests: on PostgreSQL its
     connections run in autocommit, which saves the BEGIN and ROLLBACK round trips a read-only
     request would otherwise pay (each read is one statement, so nothing needs a transaction).
+    `read_connection()` is the same autocommit reader without the ORM: the read queries
+    select columns into Rows, so the ORM's execution layer and a Session's transaction
+    bookkeeping were pure cost on them.
     """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
@@ -76,20 +87,57 @@ class Database:
         self.reader: scoped_session[Session] = scoped_session(
             sessionmaker(bind=self.read_engine, expire_on_commit=False, autoflush=False)
         )
+        self._bound: Connection | None = None
+        self._read = _ReadConnection()
+
+    def read_connection(self) -> Connection:
+        """This request's read connection (checked out on first use, released by `remove`)."""
+        read = self._read
+        if read.connection is None:
+            if self._bound is not None:
+                # As the sessions do in tests: a savepoint in the test's transaction.
+                read.savepoint = self._bound.begin_nested()
+                read.connection = self._bound
+            else:
+                read.connection = self.read_engine.connect()
+        return read.connection
+
+    def _release_read_connection(self) -> None:
+        read = self._read
+        connection, savepoint = read.connection, read.savepoint
+        read.connection = read.savepoint = None
+        if connection is None:
+            return
+        if savepoint is not None:
+            # close(), not rollback(): a writer's savepoint opened before this one and ended
+            # since (in a test holding an app context across requests) already ended it.
+            savepoint.close()
+            return
+        try:
+            connection.close()
+        except DBAPIError as error:
+            log.warning("discarding a broken database connection: %s", error.orig)
+            connection.invalidate()
 
     def remove(self, _exc: BaseException | None = None) -> None:
-        # Reader first: in tests both share one connection, and a reader savepoint opened
-        # while a writer session was open is the inner one.
-        for sessions in (self.reader, self.session):
-            try:
-                sessions.remove()
-            except DBAPIError as error:
-                # The connection died after the response was made (the database restarted
-                # or dropped it), so closing could not roll back. Discard the connection
-                # rather than turn a finished request into a 500; the pool reconnects.
-                log.warning("discarding a broken database connection: %s", error.orig)
-                sessions().invalidate()
-                sessions.remove()
+        # Innermost savepoint first: in tests all share one connection. A request opens the
+        # read connection first (the token's lookup), then the reader session if it needs
+        # one; a writer session open meanwhile is the test's own, the outermost.
+        self._remove(self.reader)
+        self._release_read_connection()
+        self._remove(self.session)
+
+    @staticmethod
+    def _remove(sessions: scoped_session[Session]) -> None:
+        try:
+            sessions.remove()
+        except DBAPIError as error:
+            # The connection died after the response was made (the database restarted
+            # or dropped it), so closing could not roll back. Discard the connection
+            # rather than turn a finished request into a 500; the pool reconnects.
+            log.warning("discarding a broken database connection: %s", error.orig)
+            sessions().invalidate()
+            sessions.remove()
 
     def bind(self, connection: Connection | None) -> None:
         """Run every session in `connection`'s transaction, as savepoints (tests roll it back).
@@ -97,6 +145,7 @@ class Database:
         `None` restores the engines.
         """
         self.remove()
+        self._bound = connection
         if connection is None:
             self.session.configure(bind=self.engine, join_transaction_mode="conservative_savepoint")
             self.reader.configure(

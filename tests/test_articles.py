@@ -461,6 +461,8 @@ def test_update_title_changes_slug(client: FlaskClient) -> None:
     )
     assert comment.status_code == 201, comment.json
     assert body_of(comment)["comment"]["body"] == "via the old link"
+    listed = client.get("/api/articles/how-to-train-your-dragon/comments")
+    assert [c["body"] for c in body_of(listed)["comments"]] == ["via the old link"]
     # a former slug never changes owner: a new article of that title gets a suffix, and the
     # old link (and the comment made through it) still lead to the renamed article
     assert create_article(client, jake, title="How to train your dragon")["slug"] == (

@@ -205,6 +205,75 @@ def test_first_use_of_a_new_tag_in_parallel(app: Flask, client: FlaskClient) -> 
     assert body_of(client.get("/api/tags"))["tags"][0] == "brand-new"
 
 
+COUNTS_EXACT = """
+SELECT (SELECT count(*) FROM tags
+        WHERE articles_count <> (SELECT count(*) FROM article_tags WHERE tag_id = tags.id))
+     + (SELECT count(*) FROM users
+        WHERE articles_count <> (SELECT count(*) FROM articles WHERE author_id = users.id))
+"""
+
+
+def _put_tags(slug: str, account: Account, tags: list[str]) -> Callable[[FlaskClient], Any]:
+    def send(client: FlaskClient) -> Any:
+        body = {"article": {"tagList": tags}}
+        return client.put(f"/api/articles/{slug}", json=body, headers=account.headers)
+
+    return send
+
+
+def _delete(slug: str, account: Account) -> Callable[[FlaskClient], Any]:
+    def send(client: FlaskClient) -> Any:
+        return client.delete(f"/api/articles/{slug}", headers=account.headers)
+
+    return send
+
+
+def test_parallel_creates_with_the_same_tags_count_exactly(app: Flask, client: FlaskClient) -> None:
+    """Every create bumps each of its tags' and its author's counters: none lost, no deadlock."""
+    authors = [register(client) for _ in range(2)]
+    shared = ["alpha", "beta", "gamma", "delta"]
+    results = race(
+        app,
+        [
+            # each create names the shared tags in another order, and an own new one
+            _create(authors[i % 2], title=f"Counted {i}", tagList=[*shared[i % 4 :], *shared[: i % 4], f"own-{i}"])
+            for i in range(THREADS)
+        ],
+    )  # fmt: skip
+    assert statuses(results) == {201: THREADS}, results
+    for name in shared:
+        assert scalar(app, "SELECT articles_count FROM tags WHERE name = :n", n=name) == THREADS
+    assert scalar(app, COUNTS_EXACT) == 0
+    tags = body_of(client.get("/api/tags"))["tags"]
+    assert tags[:4] == sorted(shared) and len(tags) == 4 + THREADS
+    for author in authors:
+        listed = body_of(client.get("/api/articles", query_string={"author": author.username}))
+        assert listed["articlesCount"] == THREADS // 2
+
+
+def test_creates_retags_and_deletes_in_parallel_count_exactly(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Writes that add and remove links and articles at once keep every counter exact."""
+    author, reader = register(client), register(client)
+    client.post(f"/api/profiles/{author.username}/follow", headers=reader.headers)
+    slugs = [create_article(client, author, tagList=["one", "two"])["slug"] for _ in range(6)]
+    requests = [
+        *(_put_tags(slug, author, ["three", "two", "zero"]) for slug in slugs[:3]),
+        *(_delete(slug, author) for slug in slugs[3:]),
+        *(_create(author, title=f"New {i}", tagList=["zero", "one", "three"]) for i in range(4)),
+    ]
+    results = race(app, requests)
+    assert statuses(results) == {200: 3, 204: 3, 201: 4}, results
+    assert scalar(app, COUNTS_EXACT) == 0
+    assert (
+        scalar(app, "SELECT articles_count FROM users WHERE username = :n", n=author.username) == 7
+    )
+    feed = body_of(client.get("/api/articles/feed", headers=reader.headers))
+    assert feed["articlesCount"] == 7
+    assert body_of(client.get("/api/tags"))["tags"] == ["three", "zero", "one", "two"]
+
+
 def test_case_and_look_alike_registrations_race(app: Flask, client: FlaskClient) -> None:
     """Names equal under case folding and look-alikes race like one name: the key decides."""
     names = [

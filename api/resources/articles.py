@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.context import current_user, db_session, viewer_id
+from api.context import current_user, db_connection, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_response
@@ -47,7 +47,7 @@ NEW_ARTICLE_EXAMPLE = {
 
 
 def _own_article_or_error(slug: str) -> queries.ArticleRef:
-    article = found(queries.article_to_change(db_session(), slug), "article")
+    article = found(queries.article_to_change(db_connection(), slug), "article")
     if article.author_id != current_user().id:
         fail(403, "article", "forbidden")
     return article
@@ -73,7 +73,7 @@ class Articles(MethodView):
         """
         filters = queries.ArticleFilters(args.get("tag"), args.get("author"), args.get("favorited"))
         views, total = queries.articles(
-            db_session(), filters, viewer_id(), args["limit"], args["offset"]
+            db_connection(), filters, viewer_id(), args["limit"], args["offset"]
         )
         return _articles_page(views, total)
 
@@ -118,7 +118,9 @@ class Feed(MethodView):
 
         Newest first, paged like the global list.
         """
-        views, total = queries.feed(db_session(), current_user().id, args["limit"], args["offset"])
+        views, total = queries.feed(
+            db_connection(), current_user().id, args["limit"], args["offset"]
+        )
         return _articles_page(views, total)
 
 

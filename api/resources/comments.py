@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.context import current_user, db_session, viewer_id
+from api.context import current_user, db_connection, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_id_or_404
@@ -31,8 +31,7 @@ class Comments(MethodView):
 
         Newest first; `following` is computed for the viewer when a token is given.
         """
-        article_id = article_id_or_404(slug)
-        return {"comments": queries.comments(db_session(), article_id, viewer_id())}
+        return {"comments": found(queries.comments(db_connection(), slug, viewer_id()), "article")}
 
     @blp.auth_required
     @blp.arguments(NewCommentRequest(), example={"comment": {"body": "His name was my name too."}})
@@ -58,7 +57,7 @@ class Comments(MethodView):
         )
         outbox.commented(session, comment)
         session.commit()
-        return {"comment": queries.comment(session, comment.id, me.id)}
+        return {"comment": queries.comment(session.connection(), comment.id, me.id)}
 
 
 @blp.route(
@@ -77,7 +76,7 @@ class CommentById(MethodView):
         """
         session = db_session()
         author_id = found(
-            queries.comment_author_id(session, article_id_or_404(slug), id), "comment"
+            queries.comment_author_id(session.connection(), article_id_or_404(slug), id), "comment"
         )
         if author_id != current_user().id:
             fail(403, "comment", "forbidden")

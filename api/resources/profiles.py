@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.context import current_user, db_session, viewer_id
+from api.context import current_user, db_connection, db_session, viewer_id
 from api.errors import fail, found
 from api.extensions import Blueprint, link
 from db import outbox, queries, writes
@@ -18,7 +18,7 @@ USERNAME = {"description": "Username of the profile", "example": "jake"}
 
 
 def _profile_or_404(username: str, viewer_id: int | None) -> dict[str, Any]:
-    return {"profile": found(queries.profile(db_session(), username, viewer_id), "profile")}
+    return {"profile": found(queries.profile(db_connection(), username, viewer_id), "profile")}
 
 
 @blp.route("/profiles/<username>", parameters=[{"in": "path", "name": "username", **USERNAME}])

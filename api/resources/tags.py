@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from api.context import db_session
+from api.context import db_connection
 from api.extensions import Blueprint
 from db import queries
 from schemas.tags import TagsResponse
@@ -25,4 +25,4 @@ class Tags(MethodView):
 
         Tags used by at least one article, most used first.
         """
-        return {"tags": queries.tags(db_session())}
+        return {"tags": queries.tags(db_connection())}

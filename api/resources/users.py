@@ -17,7 +17,7 @@ from api.auth import (
     presented_token,
     revoke_current_token,
 )
-from api.context import current_user, db_session
+from api.context import current_user, db_connection, db_session
 from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, link
 from api.passwords import Passwords
@@ -87,7 +87,7 @@ def _new_session(user: User) -> dict[str, Any]:
 
 def _ensure_available(username: str | None, email: str | None, except_id: int = 0) -> None:
     """Name every taken field at once; the unique constraints still decide races."""
-    taken = queries.taken(db_session(), username, email, except_id)
+    taken = queries.taken(db_connection(), username, email, except_id)
     errors = {}
     if taken.username:
         errors["username"] = [TAKEN]

@@ -1,0 +1,82 @@
+"""The articles counters on tags and users (migration 0010's triggers) stay exact on every path."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select, text
+
+from db.models import Article, Tag, User, article_tags
+from db.session import Database
+from tests.factories import body_of, create_article, register
+
+
+def assert_exact(db: Database) -> None:
+    session = db.session()
+    links = select(func.count()).where(article_tags.c.tag_id == Tag.id).scalar_subquery()
+    written = select(func.count()).where(Article.author_id == User.id).scalar_subquery()
+    assert session.scalars(select(Tag.name).where(Tag.articles_count != links)).all() == []
+    assert session.scalars(select(User.username).where(User.articles_count != written)).all() == []
+
+
+def tags(client: FlaskClient) -> list[str]:
+    return list(body_of(client.get("/api/tags"))["tags"])
+
+
+def test_tags_rank_by_use_then_name_and_follow_every_change(
+    client: FlaskClient, db: Database
+) -> None:
+    author = register(client)
+    first = create_article(client, author, tagList=["b", "a", "c"])["slug"]
+    create_article(client, author, tagList=["c", "d"])
+    assert tags(client) == ["c", "a", "b", "d"]
+    assert_exact(db)
+
+    # a new list replaces the links: a tag no article uses any more is not listed
+    client.put(f"/api/articles/{first}", headers=author.headers,
+               json={"article": {"tagList": ["d", "e"]}})  # fmt: skip
+    assert tags(client) == ["d", "c", "e"]
+    assert_exact(db)
+
+    client.delete(f"/api/articles/{first}", headers=author.headers)
+    assert tags(client) == ["c", "d"]
+    assert_exact(db)
+
+
+def test_cascades_count_too(client: FlaskClient, db: Database) -> None:
+    """A user deleted outside the API takes their articles and those articles' links along."""
+    leaving, staying = register(client), register(client)
+    create_article(client, leaving, tagList=["gone", "shared"])
+    create_article(client, leaving, tagList=["shared"])
+    create_article(client, staying, tagList=["shared"])
+    session = db.session()
+    session.execute(delete(User).where(User.username == leaving.username))
+    session.commit()
+    assert tags(client) == ["shared"]
+    assert_exact(db)
+
+
+def test_author_and_feed_totals_read_the_counters(client: FlaskClient, db: Database) -> None:
+    reader, one, other = register(client), register(client), register(client)
+    for author, n in ((one, 3), (other, 2)):
+        for _ in range(n):
+            create_article(client, author)
+        client.post(f"/api/profiles/{author.username}/follow", headers=reader.headers)
+    listed = body_of(client.get("/api/articles", query_string={"author": one.username}))
+    assert listed["articlesCount"] == 3 == len(listed["articles"])
+    unknown = body_of(client.get("/api/articles", query_string={"author": "nobody"}))
+    assert unknown == {"articles": [], "articlesCount": 0}
+    past = body_of(client.get("/api/articles",
+                              query_string={"author": other.username, "offset": 5}))  # fmt: skip
+    assert past == {"articles": [], "articlesCount": 2}
+    feed = body_of(client.get("/api/articles/feed", headers=reader.headers))
+    assert feed["articlesCount"] == 5 == len(feed["articles"])
+    past = body_of(client.get("/api/articles/feed?offset=9", headers=reader.headers))
+    assert past == {"articles": [], "articlesCount": 5}
+    lonely = register(client)
+    assert body_of(client.get("/api/articles/feed", headers=lonely.headers)) == {
+        "articles": [],
+        "articlesCount": 0,
+    }
+    assert db.session().scalar(text("SELECT articles_count FROM users WHERE username = :u"),
+                               {"u": one.username}) == 3  # fmt: skip
+    assert_exact(db)
