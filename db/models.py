@@ -137,6 +137,15 @@ Index(
 )
 
 
+# The all-articles total sums these: one index entry per author, not one row per user.
+Index(
+    "ix_users_authors",
+    User.articles_count,
+    postgresql_where=User.articles_count > 0,
+    sqlite_where=User.articles_count > 0,
+)
+
+
 class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (

@@ -406,7 +406,9 @@ def _count_statement(shape: ListShape) -> Select[int]:
     """
     filters = sum((shape.tag, shape.author, shape.favorited, shape.feed))
     if filters == 0:  # every article: the sum of all authors' counters, one row per user
-        return select(func.coalesce(func.sum(User.articles_count), 0))
+        return select(func.coalesce(func.sum(User.articles_count), 0)).where(
+            User.articles_count > 0  # ix_users_authors: authors only
+        )
     lone = filters == 1
     if lone and shape.tag:
         return (
