@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.http import is_resource_modified, remove_entity_headers
 
 from api import observability
-from api.budget import Budget, parsed
+from api.budget import Budget
 from api.cache import (
     CACHEABLE,
     CACHEABLE_METHODS,
@@ -32,7 +32,7 @@ from api.cache import (
     ReadCache,
     request_digest,
 )
-from api.ratelimit import COUNTED_AND_REFUSED
+from api.ratelimit import COUNTED_AND_REFUSED, spent
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 PREFIXES = ("/api/articles", "/api/tags")
 # Per request, so never stored: the request id (the hit makes its own).
 NOT_STORED = frozenset({observability.REQUEST_ID_HEADER.lower()})
+REQUEST_ID_KEY = "HTTP_" + observability.REQUEST_ID_HEADER.upper().replace("-", "_")
 OK, NOT_MODIFIED = "200 OK", "304 NOT MODIFIED"
 
 
@@ -116,9 +117,7 @@ class CacheEdge:
             if retry_after is not None:  # the app answers the 429, without counting again
                 environ[COUNTED_AND_REFUSED] = retry_after
                 return self.wsgi_app(environ, start_response)
-        request_id = observability.request_id_for(
-            environ.get("HTTP_" + observability.REQUEST_ID_HEADER.upper().replace("-", "_"), "")
-        )
+        request_id = observability.request_id_for(environ.get(REQUEST_ID_KEY, ""))
         status, headers, body = OK, entry.headers, entry.body
         etag = entry.etag if "HTTP_IF_NONE_MATCH" in environ else None
         if etag is not None and not is_resource_modified(environ, etag=etag):
@@ -141,5 +140,6 @@ class CacheEdge:
     def _budget(self, environ: WSGIEnvironment) -> int | None:
         """Count the hit against the default budget, as every request is (api/ratelimit.py)."""
         budget: Budget = self.app.extensions["conduit_budget"]
-        address = environ.get("REMOTE_ADDR") or "127.0.0.1"
-        return budget.hit(address, parsed(self.settings.rate_limit_default), scope="default")
+        return spent(
+            budget, self.settings.rate_limit_default, environ.get("REMOTE_ADDR"), "default"
+        )

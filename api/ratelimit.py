@@ -51,10 +51,16 @@ def configure(app: Flask, settings: Settings) -> None:
 
 def _refusal(scope: str, setting: str) -> Response | None:
     """Count this request in `scope` against the limit `setting` names; the 429 when spent."""
-    limit = parsed(getattr(_settings(), setting))
+    limit = getattr(_settings(), setting)
     budget: Budget = current_app.extensions["conduit_budget"]
-    retry_after = budget.hit(request.remote_addr or "127.0.0.1", limit, scope=scope)
-    return None if retry_after is None else _too_many(limit, retry_after)
+    retry_after = spent(budget, limit, request.remote_addr, scope)
+    return None if retry_after is None else _too_many(parsed(limit), retry_after)
+
+
+def spent(budget: Budget, limit: str, address: str | None, scope: str) -> int | None:
+    """Count one request from `address` in `scope`: None while `limit` lasts, else the
+    seconds until it renews. The hooks here and the read cache's edge both count with it."""
+    return budget.hit(address or "127.0.0.1", parsed(limit), scope=scope)
 
 
 def _too_many(limit: RateLimitItem, retry_after: int) -> Response:
