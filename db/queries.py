@@ -396,6 +396,9 @@ def _conditions(shape: ListShape) -> list[ColumnElement[bool]]:
     return conditions
 
 
+_WRITTEN = func.coalesce(func.sum(User.articles_count), 0)  # articles by the users summed
+
+
 @cache
 def _count_statement(shape: ListShape) -> Select[int]:
     """The number of all matches, from one index or counter where a single filter allows it.
@@ -405,10 +408,8 @@ def _count_statement(shape: ListShape) -> Select[int]:
     filter, a lone author or the feed add up authors' article counters (kept by triggers).
     """
     filters = sum((shape.tag, shape.author, shape.favorited, shape.feed))
-    if filters == 0:  # every article: the sum of all authors' counters, one row per user
-        return select(func.coalesce(func.sum(User.articles_count), 0)).where(
-            User.articles_count > 0  # ix_users_authors: authors only
-        )
+    if filters == 0:  # every article: the authors' counters, from ix_users_authors
+        return select(_WRITTEN).where(User.articles_count > 0)
     lone = filters == 1
     if lone and shape.tag:
         return (
@@ -425,7 +426,7 @@ def _count_statement(shape: ListShape) -> Select[int]:
         return select(func.coalesce(written.scalar_subquery(), 0))
     if lone and shape.feed:
         return (
-            select(func.coalesce(func.sum(User.articles_count), 0))
+            select(_WRITTEN)
             .select_from(follows)
             .join(User, User.id == follows.c.followed_id)
             .where(follows.c.follower_id == VIEWER)
