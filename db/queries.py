@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from db import driver
 from db.errors import DatabaseUnavailable, is_disconnect
 from db.models import (
     Article,
@@ -136,9 +137,11 @@ def _profile_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
 
 
 def profile(connection: Connection, username: str, viewer_id: int | None) -> ProfileView | None:
-    row = connection.execute(
-        _profile_statement(viewer_id is not None), {"username": username, "viewer_id": viewer_id}
-    ).first()
+    row = driver.first(
+        connection,
+        _profile_statement(viewer_id is not None),
+        {"username": username, "viewer_id": viewer_id},
+    )
     return _profile_view(row) if row else None
 
 
@@ -199,13 +202,13 @@ def token_user(
     A token without a family was issued before sessions existed; it lapses on its own.
     """
     if family is None:
-        row = connection.execute(
-            _PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti}
-        ).first()
+        row = driver.first(connection, _PRINCIPAL_UNLESS_REVOKED, {"user_id": user_id, "jti": jti})
     else:
-        row = connection.execute(
-            _PRINCIPAL_UNLESS_REVOKED_IN_FAMILY, {"user_id": user_id, "jti": jti, "family": family}
-        ).first()
+        row = driver.first(
+            connection,
+            _PRINCIPAL_UNLESS_REVOKED_IN_FAMILY,
+            {"user_id": user_id, "jti": jti, "family": family},
+        )
     return principal(row) if row is not None else None
 
 
@@ -306,9 +309,9 @@ def _article_by_slug(viewer: bool) -> Select[*tuple[Any, ...]]:
 
 
 def article(connection: Connection, slug: str, viewer_id: int | None) -> ArticleView | None:
-    row = connection.execute(
-        _article_by_slug(viewer_id is not None), {"slug": slug, "viewer_id": viewer_id}
-    ).first()
+    row = driver.first(
+        connection, _article_by_slug(viewer_id is not None), {"slug": slug, "viewer_id": viewer_id}
+    )
     return _article_view(row, with_body=True) if row else None
 
 
@@ -487,7 +490,7 @@ def _page(
     connection: Connection, params: dict[str, Any], shape: ListShape
 ) -> tuple[list[ArticleView], int]:
     lateral = connection.dialect.name == "postgresql"  # SQLite has no LATERAL
-    rows = connection.execute(_page_statement(shape, lateral), params).all()
+    rows = driver.rows(connection, _page_statement(shape, lateral), params)
     if rows:
         total: int = rows[0].total
     elif params["offset"] == 0:
@@ -569,19 +572,22 @@ def comments(connection: Connection, slug: str, viewer_id: int | None) -> list[C
 
     One statement; None when the slug names no article.
     """
-    rows = connection.execute(
-        _comments_statement(viewer_id is not None), {"path_slug": slug, "viewer_id": viewer_id}
-    ).all()
+    rows = driver.rows(
+        connection,
+        _comments_statement(viewer_id is not None),
+        {"path_slug": slug, "viewer_id": viewer_id},
+    )
     if rows[0].article_id is None:
         return None
     return [_comment_view(r) for r in rows if r.id is not None]
 
 
 def comment(connection: Connection, comment_id: int, viewer_id: int | None) -> CommentView | None:
-    row = connection.execute(
+    row = driver.first(
+        connection,
         _comment_statement(viewer_id is not None),
         {"comment_id": comment_id, "viewer_id": viewer_id},
-    ).first()
+    )
     return _comment_view(row) if row else None
 
 
@@ -604,7 +610,7 @@ _TAGS = select(Tag.name).where(Tag.articles_count > 0).order_by(Tag.articles_cou
 
 def tags(connection: Connection) -> list[str]:
     """Tags in use, most used first, then alphabetically."""
-    return list(connection.scalars(_TAGS))
+    return [row.name for row in driver.rows(connection, _TAGS, {})]
 
 
 _SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")
