@@ -70,7 +70,8 @@ class Database:
     request would otherwise pay (each read is one statement, so nothing needs a transaction).
     `read_connection()` is the same autocommit reader without the ORM: the read queries
     select columns into Rows, so the ORM's execution layer and a Session's transaction
-    bookkeeping were pure cost on them.
+    bookkeeping were pure cost on them. The main thread keeps its read connection from one
+    request to the next (see `_release_read_connection`).
     """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
@@ -102,12 +103,25 @@ class Database:
                 read.connection = self.read_engine.connect()
         return read.connection
 
-    def _release_read_connection(self) -> None:
+    def _release_read_connection(self, *, keep: bool) -> None:
+        """End the request's use of its read connection.
+
+        With `keep`, the main thread holds on to a healthy autocommit connection for its
+        next request: the pool's checkout and checkin (with its reset) were a tenth of a
+        one-row read's CPU. Only the main thread, which lives as long as the process (a
+        gunicorn sync worker serves there); threads that come and go (`make run`'s, gthread's)
+        return theirs. A connection lost meanwhile fails its next read like a pooled one
+        would, invalidated by SQLAlchemy, and is replaced at that request's end.
+        """
         read = self._read
         connection, savepoint = read.connection, read.savepoint
-        read.connection = read.savepoint = None
         if connection is None:
             return
+        if savepoint is None and keep and not connection.invalidated and self._holds():
+            if connection.in_transaction():  # SQLAlchemy's own bookkeeping; autocommit
+                connection.rollback()
+            return
+        read.connection = read.savepoint = None
         if savepoint is not None:
             # close(), not rollback(): a writer's savepoint opened before this one and ended
             # since (in a test holding an app context across requests) already ended it.
@@ -119,12 +133,21 @@ class Database:
             log.warning("discarding a broken database connection: %s", error.orig)
             connection.invalidate()
 
+    def _holds(self) -> bool:
+        return self.read_engine is not self.engine and (
+            threading.current_thread() is threading.main_thread()
+        )
+
     def remove(self, _exc: BaseException | None = None) -> None:
+        """End the request's sessions and its use of the read connection."""
+        self._end(keep=True)
+
+    def _end(self, *, keep: bool) -> None:
         # Innermost savepoint first: in tests all share one connection. A request opens the
         # read connection first (the token's lookup), then the reader session if it needs
         # one; a writer session open meanwhile is the test's own, the outermost.
         self._remove(self.reader)
-        self._release_read_connection()
+        self._release_read_connection(keep=keep)
         self._remove(self.session)
 
     @staticmethod
@@ -144,7 +167,7 @@ class Database:
 
         `None` restores the engines.
         """
-        self.remove()
+        self._end(keep=False)
         self._bound = connection
         if connection is None:
             self.session.configure(bind=self.engine, join_transaction_mode="conservative_savepoint")
@@ -156,5 +179,5 @@ class Database:
             self.reader.configure(bind=connection, join_transaction_mode="create_savepoint")
 
     def dispose(self) -> None:
-        self.remove()
+        self._end(keep=False)
         self.engine.dispose()

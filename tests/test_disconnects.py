@@ -6,6 +6,7 @@ but the test's own, which is what a restart leaves in an idle pool.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -68,17 +69,41 @@ def test_a_read_on_a_lost_connection_runs_again_and_a_write_answers_503(
     # the token's lookup failed on the dead connection, then the whole view ran again
     assert queries.count == 1 + 2
 
+    favorite = f"/api/articles/{slug}/favorite"
+    # a write's connection goes back to the pool (reads keep theirs): lose it there
+    assert client.post(favorite, headers=author.headers).status_code == 200
     drop_connections(app)
-    write = client.post(f"/api/articles/{slug}/favorite", headers=author.headers)
+    write = client.delete(favorite, headers=author.headers)
     assert write.status_code == 503
     assert errors_of(write) == {"database": [DATABASE_DOWN]}
     assert write.headers["Retry-After"] == "1"
     # the pool dropped the dead connections with it: the retry is served
-    again = client.post(f"/api/articles/{slug}/favorite", headers=author.headers)
-    assert again.status_code == 200 and body_of(again)["article"]["favoritesCount"] == 1
+    again = client.delete(favorite, headers=author.headers)
+    assert again.status_code == 200 and body_of(again)["article"]["favoritesCount"] == 0
 
 
 def test_readiness_survives_a_lost_connection(app: Flask, client: FlaskClient) -> None:
     assert client.get("/api/ready").status_code == 200
     drop_connections(app)
     assert client.get("/api/ready").status_code == 200
+
+
+def test_the_main_thread_keeps_its_read_connection_other_threads_return_theirs(
+    app: Flask, client: FlaskClient
+) -> None:
+    db = app.extensions["conduit_db"]
+    db.dispose()  # nothing held from earlier tests
+    pool = db.engine.pool
+    assert client.get("/api/tags").status_code == 200
+    assert pool.checkedout() == 1  # kept for the next request
+    assert client.get("/api/tags").status_code == 200
+    assert pool.checkedout() == 1  # the same one, not a second
+
+    answers: list[int] = []
+    elsewhere = threading.Thread(target=lambda: answers.append(client.get("/api/tags").status_code))
+    elsewhere.start()
+    elsewhere.join()
+    assert answers == [200]
+    assert pool.checkedout() == 1  # the thread's went back to the pool; the main one's stays
+    db.dispose()
+    assert pool.checkedout() == 0
