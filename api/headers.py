@@ -15,10 +15,17 @@ def register(app: Flask) -> None:
         headers = response.headers
         if response.status_code in (204, 304):
             headers.pop("Content-Type", None)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Unless a view set its own. One scan: werkzeug's Headers raise (and catch) an
+        # HTTPException for every name they lack, on `in`, get() and setdefault() alike.
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterate pairs
         docs = request.path == DOCS_PATH or request.path.startswith(f"{DOCS_PATH}/")
-        headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
+        for name, value in (
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Content-Security-Policy", DOCS_CSP if docs else API_CSP),
+        ):
+            if name.lower() not in present:
+                headers.add(name, value)
         if "Authorization" in request.headers:
             headers["Cache-Control"] = "no-store"
         return response
