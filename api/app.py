@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, cache, cookies, docs, errors, headers, observability, ratelimit
+from api import auth, cache, cookies, cors, docs, errors, headers, observability, ratelimit
 from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
 from api.passwords import Passwords
@@ -105,29 +104,31 @@ def create_app(settings: Settings | None = None) -> Flask:
     cache.register(app, settings, database)
 
     auth.configure(app, settings)
-    CORS(
+    cors.register(
         app,
-        resources={f"{API_PREFIX}/*": {"origins": settings.allowed_origins}},
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "X-Request-ID",
-            "Idempotency-Key",
-            cookies.CSRF_HEADER,
-        ],
-        # Cookie mode: pages on the allowlisted origins may send the session cookie; never
-        # with a wildcard (flask-cors would echo any origin).
-        supports_credentials=settings.session_cookie and settings.allowed_origins != "*",
-        # WWW-Authenticate: a public read served anonymously says the token was not taken.
-        expose_headers=[
-            "ETag",
-            "X-Request-ID",
-            "Retry-After",
-            "WWW-Authenticate",
-            "Idempotency-Replayed",
-        ],
-        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        max_age=600,
+        cors.policy(
+            settings.allowed_origins,
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "Idempotency-Key",
+                cookies.CSRF_HEADER,
+            ],
+            # WWW-Authenticate: a public read served anonymously says the token was not taken.
+            expose_headers=[
+                "ETag",
+                "X-Request-ID",
+                "Retry-After",
+                "WWW-Authenticate",
+                "Idempotency-Replayed",
+            ],
+            methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            max_age=600,
+            # Cookie mode: pages on the allowlisted origins may send the session cookie.
+            credentials=settings.session_cookie,
+        ),
+        API_PREFIX,
     )
 
     if settings.proxy_count:

@@ -188,3 +188,33 @@ def test_development_without_cors_origins_allows_any(build: AppFactory) -> None:
     client = build(app_env="development").test_client()
     response = client.get("/api/tags", headers={"Origin": "http://localhost:4200"})
     assert response.headers["Access-Control-Allow-Origin"] in ("*", "http://localhost:4200")
+
+
+def test_only_what_a_browser_needs_and_only_for_it(build: AppFactory) -> None:
+    client = build(app_env="production", cors_origins=[ORIGIN]).test_client()
+    # not a cross-origin request: no CORS header at all
+    plain = client.get("/api/tags")
+    assert not [name for name in plain.headers.keys() if name.startswith("Access-Control")]  # noqa: SIM118
+    # one allowed origin still varies: another origin is answered without the header
+    assert "origin" in _split(client.get("/api/tags", headers={"Origin": ORIGIN}).headers["Vary"])
+    foreign = client.get("/api/tags", headers={"Origin": "https://other.example"})
+    assert "origin" in _split(foreign.headers["Vary"])
+    # the origin matches case-insensitively (schemes and hosts are); the echo is verbatim
+    upper = client.get("/api/tags", headers={"Origin": ORIGIN.upper()})
+    assert upper.headers["Access-Control-Allow-Origin"] == ORIGIN.upper()
+    # a preflight: requested headers we do not accept are left out; an unknown method gets
+    # no method list
+    pre = client.options(
+        "/api/user",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "Content-Type, X-Unknown",
+        },
+    )
+    assert pre.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    patch = _preflight(client, "/api/user", "PATCH")
+    assert "Access-Control-Allow-Methods" not in patch.headers
+    assert "Access-Control-Max-Age" not in patch.headers
+    # outside /api: nothing
+    assert "Access-Control-Allow-Origin" not in client.get("/", headers={"Origin": ORIGIN}).headers
