@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import report, run, seed, wrk
+from bench.statements import round_trips
 from bench.wrk import Request, Result
 from tests.support.database import PostgresServer
 from tests.support.settings import unavailable
@@ -151,3 +152,12 @@ def test_quick_run_end_to_end(postgres_server: PostgresServer, tmp_path: Path) -
         {"rps", "p50_ms", "p99_ms", "non2xx"} <= set(s) for s in document["scenarios"].values()
     )
     assert len(document["rss_kib"]["after a second list anonymous run"]) == 2
+
+
+def test_round_trips_count_what_reaches_the_server() -> None:
+    reset = "ROLLBACK (pool reset on return)"
+    # a write: the reset after COMMIT finds no transaction, so psycopg sends nothing
+    assert round_trips(["-- pool checkout", "BEGIN", "INSERT x", "COMMIT", reset]) == 3
+    # a transaction left open: the reset is a real ROLLBACK
+    assert round_trips(["-- pool checkout", "BEGIN", "SELECT 1", reset]) == 3
+    assert round_trips(["-- pool checkout (pre-ping: SELECT 1)", "SELECT 1"]) == 2
