@@ -135,8 +135,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
         )
-    ratelimit.configure(app, settings)
+    # Before the rate limit's hook: a refused request still gets its id and its duration.
     observability.register(app, access_log=settings.access_log)
+    ratelimit.configure(app, settings)
     headers.register(app)
     docs.register(app)
     app.url_map.converters["slug"] = SlugConverter

@@ -110,8 +110,9 @@ def test_the_app_refuses_with_a_429_once_the_budget_is_spent(sqlite_url: str) ->
         client = app.test_client()
         statuses = [client.get("/api/tags").status_code for _ in range(5)]
         assert statuses == [200, 200, 200, 200, 429]
-        refused = client.get("/api/articles")
+        refused = client.get("/api/articles", headers={"X-Request-ID": "refused-1"})
         assert refused.status_code == 429
+        assert refused.headers["X-Request-ID"] == "refused-1"  # traced like any answer
         assert errors_of(refused) == {"rate_limit": ["exceeded: at most 4 per 1 minute"]}
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
         # Probes are never limited; login has a limit of its own, not this one.
