@@ -75,17 +75,15 @@ def rows(
         return list(connection.execute(statement, params).all())
     parameters = {**prepared.constants, **params}
     raw = connection.connection.driver_connection
-    cursor = raw.cursor(row_factory=prepared.row_factory)  # type: ignore[union-attr]
     sql = prepared.sql
-    for listener in connection.dispatch.before_cursor_execute:
-        listener(connection, cursor, sql, parameters, None, False)
-    try:
-        cursor.execute(sql, parameters)
-        return cursor.fetchall()  # type: ignore[no-any-return]
+    try:  # a connection the driver already knows is closed fails at cursor()
+        with raw.cursor(row_factory=prepared.row_factory) as cursor:  # type: ignore[union-attr]
+            for listener in connection.dispatch.before_cursor_execute:
+                listener(connection, cursor, sql, parameters, None, False)
+            cursor.execute(sql, parameters)
+            return cursor.fetchall()  # type: ignore[no-any-return]
     except connection.dialect.loaded_dbapi.Error as error:
         raise _wrapped(connection, sql, parameters, error) from error
-    finally:
-        cursor.close()
 
 
 def first(

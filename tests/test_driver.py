@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from api import create_app
 from db import driver, queries
@@ -93,5 +93,20 @@ def test_a_driver_error_leaves_as_sqlalchemys_class_for_it(database_url: str) ->
         assert not raised.value.connection_invalidated
         # nothing was left aborted: the same connection reads on
         assert driver.rows(db.read_connection(), by_id, {"id": 0}) == []
+    finally:
+        db.dispose()
+
+
+def test_a_lost_connection_is_left_for_sqlalchemy_to_invalidate(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        connection = db.read_connection()
+        connection.connection.driver_connection.close()  # type: ignore[union-attr]
+        with pytest.raises(DBAPIError) as raised:
+            driver.rows(connection, queries._TAGS, {})
+        assert raised.value.connection_invalidated  # so api/errors.py reads once more
+        assert connection.invalidated
+        db.remove()  # the request's end drops it; the next one connects afresh
+        assert driver.rows(db.read_connection(), queries._TAGS, {}) == []
     finally:
         db.dispose()
