@@ -93,3 +93,14 @@ def idle_cpu(seconds: float = 0.5) -> float:
     time.sleep(seconds)
     idle_after, total_after = _cpu_times()
     return (idle_after - idle_before) / max(1, total_after - total_before)
+
+
+def settled_idle_cpu(wanted: float, patience: float = 10.0) -> float:
+    """The idle CPU fraction once it reaches `wanted`, or after `patience` seconds the last
+    reading: what the previous scenario left running (a server still draining the queue of
+    requests wrk had in flight) finishes before the next measurement starts."""
+    deadline = time.monotonic() + patience
+    idle = idle_cpu()
+    while idle < wanted and time.monotonic() < deadline:
+        idle = idle_cpu()
+    return idle
