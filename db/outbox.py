@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Executable,
     Insert,
     Integer,
     Select,
@@ -35,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.pool import NullPool
 
+from db import driver
 from db.models import Article, Comment, OutboxEvent, User, follows, utcnow
 
 # Set on a session whose transaction emitted: its commit wakes the relay (jobs/hint.py).
@@ -116,8 +116,8 @@ def _published(dialect: str) -> Insert:
     )
 
 
-def _emit(session: Session, statement: Executable, **values: Any) -> None:
-    session.execute(statement, {**values, "now": utcnow()})
+def _emit(session: Session, statement: Insert, **values: Any) -> None:
+    driver.execute(session.connection(), statement, {**values, "now": utcnow()})
     session.info[EMITTED] = True
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db import driver
 from db.errors import is_unique_violation
 from db.models import (
     Article,
@@ -357,7 +358,7 @@ def set_tags(
     new_tags, links = _tag_statements(dialect)
     params = {"names": _bound_names(dialect, wanted), "article_id": article_id}
     if wanted:
-        session.execute(new_tags, params)
+        driver.execute(session.connection(), new_tags, params)
     if not new:
         if dialect == "postgresql":
             # The triggers that count links lock a statement's tags in id order; removing
@@ -366,7 +367,7 @@ def set_tags(
             session.execute(_lock_tags(), params)
         session.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
     if wanted:
-        session.execute(links, params)
+        driver.execute(session.connection(), links, params)
     return wanted
 
 
@@ -396,7 +397,7 @@ def create_article(
     for attempt in range(SLUG_ATTEMPTS):
         if attempt == SLUG_ATTEMPTS - 1:  # crowded out every time: a suffix nobody counts to
             params["new_slug"] = f"{params['base']}-{secrets.token_hex(4)}"
-        row = session.execute(statement, params).first()
+        row = driver.first(session.connection(), statement, params)
         if row is not None:
             break
     else:

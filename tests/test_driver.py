@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.exc import DataError, DBAPIError
 
 from api import create_app
 from db import driver, queries
-from db.models import Article, User
+from db.models import Article, Comment, Tag, User
 from db.session import Database
 from tests.factories import add_comment, create_article, register
 from tests.support.database import PostgresServer, QueryCounter
@@ -110,3 +110,17 @@ def test_a_lost_connection_is_left_for_sqlalchemy_to_invalidate(database_url: st
         assert driver.rows(db.read_connection(), queries._TAGS, {}) == []
     finally:
         db.dispose()
+
+
+def test_an_insert_binds_constant_defaults_and_leaves_computed_ones_to_sqlalchemy(
+    db: Database,
+) -> None:
+    connection = db.read_connection()  # only compiled against
+    new_tag = insert(Tag).values(name=bindparam("name"))  # articles_count: default 0
+    prepared = driver._prepare(connection, new_tag)
+    assert prepared is not None and prepared.constants["articles_count"] == 0
+    # created_at: default=utcnow, a function SQLAlchemy calls per row
+    new_comment = insert(Comment).values(
+        body=bindparam("body"), article_id=bindparam("a"), author_id=bindparam("u")
+    )
+    assert driver._prepare(connection, new_comment) is None
