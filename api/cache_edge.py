@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from werkzeug.http import is_resource_modified, remove_entity_headers
+from werkzeug.http import remove_entity_headers
 
 from api import observability
 from api.budget import Budget
@@ -32,6 +32,7 @@ from api.cache import (
     ReadCache,
     request_digest,
 )
+from api.headers import not_modified
 from api.ratelimit import COUNTED_AND_REFUSED, spent
 from core.settings import Settings
 
@@ -119,8 +120,7 @@ class CacheEdge:
                 return self.wsgi_app(environ, start_response)
         request_id = observability.request_id_for(environ.get(REQUEST_ID_KEY, ""))
         status, headers, body = OK, entry.headers, entry.body
-        etag = entry.etag if "HTTP_IF_NONE_MATCH" in environ else None
-        if etag is not None and not is_resource_modified(environ, etag=etag):
+        if not_modified(environ, entry.etag):
             status, headers, body = NOT_MODIFIED, list(headers), b""
             remove_entity_headers(headers)  # as werkzeug sends a 304
         start_response(status, [*headers, (observability.REQUEST_ID_HEADER, request_id)])

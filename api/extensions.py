@@ -17,12 +17,12 @@ from flask import Response, current_app, g, jsonify, request
 from flask_smorest.spec.plugins import FlaskPlugin
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser
-from werkzeug.http import is_resource_modified
 from werkzeug.routing import BaseConverter
 
 from api import cache, idempotency
 from api.auth import optional_user, require_user
 from api.errors import fail, handle_http_exception
+from api.headers import not_modified
 from db.models import IDEMPOTENCY_KEY_MAX
 from db.queries import Principal
 from schemas.errors import GenericErrorModel
@@ -378,10 +378,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
                 response.add_etag()  # a hash of the body: the page as this viewer sees it
                 # Not werkzeug's make_conditional: its Date header (gunicorn sends its own)
                 # and range handling cost a twentieth of a one-row read, for nothing here.
-                environ = request.environ
-                if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(
-                    environ, etag=response.get_etag()[0]
-                ):
+                if not_modified(request.environ, response.get_etag()[0]):
                     response.status_code = 304  # werkzeug then sends no body nor entity headers
             return response
 

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, Response, request
+from werkzeug.http import is_resource_modified
 
 from api.docs import DOCS_CSP, DOCS_PATH
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def not_modified(environ: WSGIEnvironment, etag: str | None) -> bool:
+    """Whether the request's `If-None-Match` already holds `etag` (unquoted): a 304 answers.
+
+    The conditional views (api/extensions.py) and the read cache's hits (api/cache_edge.py)
+    both ask here.
+    """
+    return (
+        etag is not None
+        and "HTTP_IF_NONE_MATCH" in environ
+        and not is_resource_modified(environ, etag=etag)
+    )
 
 
 def register(app: Flask) -> None:
