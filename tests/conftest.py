@@ -14,12 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import create_app
 from db.migrate import upgrade
 from db.session import Database
 from tests.support import settings
+from tests.support.apps import built_app
 from tests.support.database import PostgresServer, QueryCounter, reachable_postgres
-from tests.support.settings import make_settings
 
 # Their old import path, still used by tests/sdk/, tests/test_sdk_packages.py and
 # tests/ops/test_{front_door,shutdown,slow_clients}.py; new code imports tests.support.settings.
@@ -53,10 +52,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
-    application = create_app(make_settings(database_url))
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["conduit_db"].dispose()
+    with built_app(database_url) as application:
+        yield application
 
 
 @pytest.fixture

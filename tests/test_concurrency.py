@@ -18,11 +18,10 @@ from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
 from sqlalchemy import insert, text
 
-from api import create_app
 from db.models import Base, User
 from tests.factories import PASSWORD, Account, body_of, create_article, register
+from tests.support.apps import built_app
 from tests.support.database import PostgresServer
-from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.postgres_only
 
@@ -35,11 +34,8 @@ Result = tuple[int, Any]
 @pytest.fixture(scope="module")
 def app(postgres_server: PostgresServer) -> Iterator[Flask]:
     """A committed-for-real app on a database of its own (PostgreSQL only, by construction)."""
-    with postgres_server.database(migrate=True) as url:
-        application = create_app(make_settings(url))
-        application.config["TESTING"] = True
+    with postgres_server.database(migrate=True) as url, built_app(url) as application:
         yield application
-        application.extensions["conduit_db"].dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from api import create_app
 from api.errors import DATABASE_DOWN
 from tests.factories import body_of, create_article, errors_of, register
+from tests.support.apps import built_app
 from tests.support.database import PostgresServer, QueryCounter
-from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.postgres_only
 
@@ -27,11 +26,8 @@ pytestmark = pytest.mark.postgres_only
 @pytest.fixture(scope="module")
 def app(postgres_server: PostgresServer) -> Iterator[Flask]:
     """Real connections of a real pool, on a database of its own (as tests/test_concurrency.py)."""
-    with postgres_server.database(migrate=True) as url:
-        application = create_app(make_settings(url))
-        application.config["TESTING"] = True
+    with postgres_server.database(migrate=True) as url, built_app(url) as application:
         yield application
-        application.extensions["conduit_db"].dispose()
 
 
 @pytest.fixture

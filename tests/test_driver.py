@@ -11,13 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.exc import DataError, DBAPIError
 
-from api import create_app
 from db import driver, queries
 from db.models import Article, Comment, Tag, User
 from db.session import Database
 from tests.factories import add_comment, create_article, register
+from tests.support.apps import built_app
 from tests.support.database import PostgresServer, QueryCounter
-from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.postgres_only
 
@@ -31,10 +30,8 @@ def database_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def app(database_url: str) -> Iterator[Flask]:
-    application = create_app(make_settings(database_url))
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["conduit_db"].dispose()
+    with built_app(database_url) as application:
+        yield application
 
 
 def statements(slug: str, viewer: int) -> list[tuple[Select[Any], dict[str, Any]]]:
