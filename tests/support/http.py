@@ -8,6 +8,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,7 +67,44 @@ def call(
     timeout: float = 30,
 ) -> Reply:
     """One request on its own connection (so gunicorn may hand it to any worker)."""
+    conn = connection(base_url, timeout)
+    return send(conn, method, path, json_body=json_body, body=body, headers=headers, token=token)
+
+
+def connection(base_url: str, timeout: float = 30) -> http.client.HTTPConnection:
+    """A connection to `base_url`, not opened yet."""
     parts = urlsplit(base_url)
+    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+
+
+@contextlib.contextmanager
+def parked(base_url: str) -> Iterator[http.client.HTTPConnection]:
+    """An open connection with no request on it yet, for `send`.
+
+    A gunicorn sync worker that accepts it waits for its request and takes no other, so every
+    request made meanwhile is answered by another worker, and the one later sent on it by this
+    one. (The listener's queue is first in, first out: it is accepted before anything made
+    after it.)
+    """
+    conn = connection(base_url)
+    conn.connect()
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def send(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    *,
+    json_body: Any = None,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    token: str | None = None,
+) -> Reply:
+    """One request on `conn`, which is closed after it."""
     all_headers = {"Connection": "close", **(headers or {})}
     if json_body is not None:
         body = json.dumps(json_body).encode()
@@ -74,7 +112,6 @@ def call(
     if token is not None:
         all_headers["Authorization"] = f"Token {token}"
     started = time.monotonic()
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
         # The server may answer (413) and close before reading a body it refuses; its answer
         # is still there to read, as curl would.
