@@ -36,7 +36,17 @@ class Policy:
     credentials: bool
 
     def allows(self, origin: str) -> bool:
-        return self.origins is None or origin.lower() in self.origins
+        return allowed(origin, self.origins)
+
+
+def allowlist(origins: list[str] | str) -> frozenset[str] | None:
+    """`Settings.allowed_origins` as matched: lower-cased, None for the wildcard (any origin)."""
+    return None if origins == "*" else frozenset(o.lower() for o in origins)
+
+
+def allowed(origin: str, origins: frozenset[str] | None) -> bool:
+    """Whether `origin` is in `origins` (an `allowlist`); scheme and host are case-blind."""
+    return origins is None or origin.lower() in origins
 
 
 def policy(
@@ -51,7 +61,7 @@ def policy(
     wildcard = origins == "*"
     chosen = sorted({m.upper() for m in methods})
     return Policy(
-        origins=None if wildcard else frozenset(o.lower() for o in origins),
+        origins=allowlist(origins),
         allow_headers=frozenset(h.lower() for h in allow_headers),
         expose_headers=", ".join(expose_headers),
         methods=frozenset(chosen),

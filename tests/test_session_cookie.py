@@ -104,6 +104,20 @@ def test_a_cookie_refresh_from_another_origin_is_refused(
     assert own.status_code == 200, own.json
 
 
+def test_the_origin_check_matches_as_cors_does(
+    app: Flask, client: FlaskClient, cookie_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An allowlist written with capitals admits what a browser sends (always lower case),
+    as CORS does: a page CORS lets read our answers may refresh from the cookie too."""
+    monkeypatch.setattr(app.extensions["conduit_settings"], "cors_origins", ["https://App.Example"])
+    account = register(client)
+    _login(client, account.email)
+    response = client.post(REFRESH, json={}, headers={**GUARD, "Origin": ALLOWED})
+    assert response.status_code == 200, response.json
+    own = client.post(REFRESH, json={}, headers={**GUARD, "Origin": "HTTP://LOCALHOST"})
+    assert own.status_code == 200, own.json
+
+
 def test_a_body_token_needs_no_csrf_header(client: FlaskClient, cookie_mode: None) -> None:
     """Nothing ambient is used, so nothing can be forged: the body works as without cookies."""
     account = register(client)
