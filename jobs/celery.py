@@ -1,12 +1,20 @@
 """The Celery app, made from the Flask app so that every task runs in its app context.
 
 Delivery guarantees, in one place: late acks (a task is acknowledged once it is done, so a
-worker killed mid-task leaves its message to be redelivered), a lost worker's message put
-back (`task_reject_on_worker_lost`), one message prefetched at a time, publisher confirms
-(a publish returns once RabbitMQ has the message), durable queues and persistent messages.
-Tasks retry transient database failures with exponential backoff; a task that still fails
-is rejected without requeue, and RabbitMQ dead-letters it to the `conduit.dead` queue (the
-task queue's `x-dead-letter-exchange`), where it waits for an operator instead of looping.
+worker killed mid-task leaves its message to be redelivered), one message prefetched at a
+time, publisher confirms (a publish returns once RabbitMQ has the message), durable queues and
+persistent messages. Tasks retry transient database failures with exponential backoff; a task
+that still fails is rejected without requeue, and RabbitMQ dead-letters it to the
+`conduit.dead` queue (the task queue's `x-dead-letter-exchange`), where it waits for an
+operator instead of looping.
+
+A task whose pool process dies under it (killed, out of memory, a crash) is sent again as a
+retry (`task_retry_on_worker_lost`), so it counts against the task's `max_retries` like any
+retry, and once they are spent it is dead-lettered too. Put back as it was (what
+`task_reject_on_worker_lost` alone does), a message that kills its process would do so
+forever: a classic queue keeps no count of deliveries. (`task_reject_on_worker_lost` still
+puts it back if the retry cannot be sent.) A whole worker killed leaves its unacknowledged
+message to RabbitMQ, which redelivers it as before.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ def make_celery(flask_app: Flask, settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,
+        task_retry_on_worker_lost=True,
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=False,  # reject: dead-lettered, not dropped
         worker_prefetch_multiplier=1,

@@ -19,13 +19,15 @@ from jobs import delivery
 from jobs import relay as relaying
 
 # Transient: the database restarted or is unreachable. Anything else is a bug or a poison
-# message: retrying it would only delay its dead-lettering.
+# message: retrying it would only delay its dead-lettering. A lost pool process is retried
+# too (jobs/celery.py), after `default_retry_delay`, within the same `max_retries`.
 RETRY: dict[str, Any] = {
     "autoretry_for": (OperationalError, DatabaseUnavailable),
     "retry_backoff": 1,
     "retry_backoff_max": 60,
     "retry_jitter": True,
     "max_retries": 8,
+    "default_retry_delay": 5,
 }
 
 

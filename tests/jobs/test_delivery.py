@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, literal, select
@@ -246,6 +247,26 @@ def test_a_poison_message_is_dead_lettered(
     celery.send_task("jobs.deliver", args=["not an event id"])
     wait_for(lambda: queue_depths(broker_url).get("conduit.dead") == 1, 60, "a dead letter")
     assert queue_depths(broker_url).get("conduit", 0) == 0
+
+
+def test_a_message_that_kills_its_process_is_dead_lettered_after_its_retries(
+    database_url: str, broker_url: str, worker: Callable[..., Worker], tmp_path: Path
+) -> None:
+    """Put back as it was, it would kill a pool process again and again, forever."""
+    retries = 2
+    jobs = worker(app="tests.support.crashing_worker:celery_app", CRASH_RETRIES=str(retries))
+    jobs.start()
+    app = create_app(make_settings(database_url, celery_broker_url=broker_url))
+    runs = tmp_path / "runs"
+    app.extensions["conduit_celery"].send_task("tests.crash", args=[str(runs)])
+    wait_for(lambda: queue_depths(broker_url).get("conduit.dead") == 1, 60, "a dead letter")
+    pids = runs.read_text().split()
+    print(f"\n{len(pids)} runs in pool processes {pids}, then dead-lettered")
+    assert len(pids) == retries + 1 and len(set(pids)) == len(pids), pids
+    assert queue_depths(broker_url).get("conduit", 0) == 0
+    assert jobs.process is not None and jobs.process.poll() is None, "the worker went down"
+    time.sleep(2)  # nothing runs it again
+    assert len(runs.read_text().split()) == retries + 1
 
 
 def test_in_process_mode_needs_no_broker(sql: Engine, database_url: str) -> None:

@@ -58,10 +58,12 @@ def queue_depths(broker_url: str) -> dict[str, int]:
 
 
 class Worker:
-    """`celery -A jobs.worker worker -B` in its own process group, so one signal reaches all."""
+    """`celery -A jobs.worker worker -B` (or `app`) in its own process group, so one signal
+    reaches all."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], app: str = "jobs.worker") -> None:
         self.env = env
+        self.app = app
         self.tmp = Path(tempfile.mkdtemp(prefix="conduit-worker-"))
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -71,7 +73,7 @@ class Worker:
         log = (self.tmp / f"worker-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "jobs.worker", "worker", "-B",
+                sys.executable, "-m", "celery", "-A", self.app, "worker", "-B",
                 "--schedule", str(self.tmp / "beat-schedule"), "--concurrency", "2",
                 "--without-mingle", "--without-gossip", "--loglevel", "INFO",
             ],
