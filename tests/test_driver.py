@@ -13,6 +13,11 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 from db import driver, queries
 from db.models import Article, Comment, Tag, User
+from db.queries import _articles as article_queries
+from db.queries import _comments as comment_queries
+from db.queries import _lists as list_queries
+from db.queries import _profiles as profile_queries
+from db.queries import _tags as tag_queries
 from db.session import Database
 from tests.factories import add_comment, create_article, register
 from tests.support.apps import built_app
@@ -37,20 +42,23 @@ def app(database_url: str) -> Iterator[Flask]:
 def statements(slug: str, viewer: int) -> list[tuple[Select[Any], dict[str, Any]]]:
     """Every kind of read the app runs through the driver, with and without a viewer."""
     page = {"limit": 20, "offset": 0, "tag": "dragons", "author": None, "favorited": None}
-    cases: list[tuple[Select[Any], dict[str, Any]]] = [(queries._TAGS, {})]
+    cases: list[tuple[Select[Any], dict[str, Any]]] = [(tag_queries._TAGS, {})]
     for viewer_id in (None, viewer):
         seen = viewer_id is not None
         cases += [
-            (queries._article_by_slug(seen), {"slug": slug, "viewer_id": viewer_id}),
-            (queries._comments_statement(seen), {"path_slug": slug, "viewer_id": viewer_id}),
-            (queries._profile_statement(seen), {"username": "ann", "viewer_id": viewer_id}),
+            (article_queries._article_by_slug(seen), {"slug": slug, "viewer_id": viewer_id}),
+            (
+                comment_queries._comments_statement(seen),
+                {"path_slug": slug, "viewer_id": viewer_id},
+            ),
+            (profile_queries._profile_statement(seen), {"username": "ann", "viewer_id": viewer_id}),
         ]
     for shape in (
         queries.ListShape(viewer=False),
         queries.ListShape(viewer=True, tag=True),
         queries.ListShape(viewer=True, feed=True),
     ):
-        cases.append((queries._page_statement(shape, True), {**page, "viewer_id": viewer}))
+        cases.append((list_queries._page_statement(shape, True), {**page, "viewer_id": viewer}))
     return cases
 
 
@@ -75,8 +83,10 @@ def test_rows_match_sqlalchemys_field_for_field(client: FlaskClient, db: Databas
 def test_listeners_see_each_statement_once(client: FlaskClient, db: Database) -> None:
     connection = db.read_connection()
     with QueryCounter(db.engine) as counted:
-        driver.rows(connection, queries._TAGS, {})
-        driver.first(connection, queries._article_by_slug(False), {"slug": "x", "viewer_id": None})
+        driver.rows(connection, tag_queries._TAGS, {})
+        driver.first(
+            connection, article_queries._article_by_slug(False), {"slug": "x", "viewer_id": None}
+        )
     assert counted.count == 2
 
 
@@ -100,11 +110,11 @@ def test_a_lost_connection_is_left_for_sqlalchemy_to_invalidate(database_url: st
         connection = db.read_connection()
         connection.connection.driver_connection.close()  # type: ignore[union-attr]
         with pytest.raises(DBAPIError) as raised:
-            driver.rows(connection, queries._TAGS, {})
+            driver.rows(connection, tag_queries._TAGS, {})
         assert raised.value.connection_invalidated  # so api/errors.py reads once more
         assert connection.invalidated
         db.remove()  # the request's end drops it; the next one connects afresh
-        assert driver.rows(db.read_connection(), queries._TAGS, {}) == []
+        assert driver.rows(db.read_connection(), tag_queries._TAGS, {}) == []
     finally:
         db.dispose()
 

@@ -1,0 +1,220 @@
+"""Pages of articles (filtered, and the feed) and their totals: one statement per page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Integer,
+    ScalarSelect,
+    Select,
+    bindparam,
+    cast,
+    exists,
+    func,
+    select,
+    true,
+)
+
+from db import driver
+from db.models import (
+    Article,
+    Tag,
+    User,
+    article_tags,
+    favorites,
+    follows,
+)
+from db.queries._articles import ArticleView, article_select, article_view
+from db.queries._profiles import VIEWER
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilters:
+    tag: str | None = None
+    author: str | None = None
+    favorited: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListShape:
+    """What a list statement filters on, and whether it computes the viewer's flags.
+
+    One statement is built (and memoized) per shape; the values are bound parameters.
+    """
+
+    viewer: bool = False
+    tag: bool = False
+    author: bool = False
+    favorited: bool = False
+    feed: bool = False
+
+
+def _id_of(username: str) -> ScalarSelect[int]:
+    return select(User.id).where(User.username == bindparam(username)).scalar_subquery()
+
+
+_TAG_ID = select(Tag.id).where(Tag.name == bindparam("tag")).scalar_subquery()
+
+
+def _conditions(shape: ListShape) -> list[ColumnElement[bool]]:
+    # Each filter is a semi-join on an index of its link table (or on articles' author
+    # index), with names resolved to ids once: no join with users, so the ordered walk of
+    # ix_articles_created_at_id can stop after the page's rows.
+    conditions: list[ColumnElement[bool]] = []
+    if shape.tag:
+        conditions.append(
+            exists().where(
+                article_tags.c.article_id == Article.id, article_tags.c.tag_id == _TAG_ID
+            )
+        )
+    if shape.author:
+        conditions.append(Article.author_id == _id_of("author"))
+    if shape.favorited:
+        conditions.append(
+            exists().where(
+                favorites.c.article_id == Article.id, favorites.c.user_id == _id_of("favorited")
+            )
+        )
+    if shape.feed:
+        conditions.append(
+            exists().where(
+                follows.c.follower_id == VIEWER, follows.c.followed_id == Article.author_id
+            )
+        )
+    return conditions
+
+
+_WRITTEN = func.coalesce(func.sum(User.articles_count), 0)  # articles by the users summed
+
+
+@cache
+def _count_statement(shape: ListShape) -> Select[int]:
+    """The number of all matches, from one index or counter where a single filter allows it.
+
+    A link table's primary key makes each of its rows one distinct article, so a lone tag
+    or favorited filter counts that table's index entries and never visits articles; no
+    filter, a lone author or the feed add up authors' article counters (kept by triggers).
+    """
+    filters = sum((shape.tag, shape.author, shape.favorited, shape.feed))
+    if filters == 0:  # every article: the authors' counters, from ix_users_authors
+        return select(_WRITTEN).where(User.articles_count > 0)
+    lone = filters == 1
+    if lone and shape.tag:
+        return (
+            select(func.count()).select_from(article_tags).where(article_tags.c.tag_id == _TAG_ID)
+        )
+    if lone and shape.favorited:
+        return (
+            select(func.count())
+            .select_from(favorites)
+            .where(favorites.c.user_id == _id_of("favorited"))
+        )
+    if lone and shape.author:
+        written = select(User.articles_count).where(User.username == bindparam("author"))
+        return select(func.coalesce(written.scalar_subquery(), 0))
+    if lone and shape.feed:
+        return (
+            select(_WRITTEN)
+            .select_from(follows)
+            .join(User, User.id == follows.c.followed_id)
+            .where(follows.c.follower_id == VIEWER)
+        )
+    return select(func.count()).select_from(Article).where(*_conditions(shape))
+
+
+_LIMIT = bindparam("limit", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+
+
+def _feed_page_ids() -> Select[int]:
+    """The feed page's ids from each followed author's newest articles (PostgreSQL).
+
+    Per author, a walk of ix_articles_author_id_created_at that stops after offset + limit
+    rows, so the page reads only followed authors' articles, however many others there are
+    (the global index walk would pass over every unfollowed author's newer articles).
+    """
+    newest = (
+        select(Article.id, Article.created_at)
+        .where(Article.author_id == follows.c.followed_id)
+        .order_by(Article.created_at.desc(), Article.id.desc())
+        .limit(cast(_LIMIT, BigInteger) + _OFFSET)  # an offset near INT32_MAX overflows int
+        .lateral("newest")
+    )
+    return (
+        select(newest.c.id)
+        .select_from(follows)
+        .join(newest, true())
+        .where(follows.c.follower_id == VIEWER)
+        .order_by(newest.c.created_at.desc(), newest.c.id.desc())
+    )
+
+
+@cache
+def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]:
+    # The page's ids first (the ordered index walk stops after `limit` rows), then the
+    # per-article columns for those rows only, with the total as an uncorrelated subquery
+    # that the planner runs once: one statement per page.
+    if lateral and shape == ListShape(viewer=True, feed=True):
+        ids = _feed_page_ids()
+    else:
+        ids = (
+            select(Article.id)
+            .where(*_conditions(shape))
+            .order_by(Article.created_at.desc(), Article.id.desc())
+        )
+    page = ids.limit(_LIMIT).offset(_OFFSET).subquery("page")
+    return (
+        article_select(shape.viewer, with_body=False)
+        .add_columns(_count_statement(shape).correlate(None).scalar_subquery().label("total"))
+        .join(page, page.c.id == Article.id)
+        .order_by(Article.created_at.desc(), Article.id.desc())
+    )
+
+
+def _page(
+    connection: Connection, params: dict[str, Any], shape: ListShape
+) -> tuple[list[ArticleView], int]:
+    lateral = connection.dialect.name == "postgresql"  # SQLite has no LATERAL
+    rows = driver.rows(connection, _page_statement(shape, lateral), params)
+    if rows:
+        total: int = rows[0].total
+    elif params["offset"] == 0:
+        total = 0
+    else:  # past the end: the page is empty, but the count is still wanted
+        total = connection.execute(_count_statement(shape), params).scalar_one()
+    return [article_view(r, with_body=False) for r in rows], total
+
+
+def articles(
+    connection: Connection, filters: ArticleFilters, viewer_id: int | None, limit: int, offset: int
+) -> tuple[list[ArticleView], int]:
+    """A page of articles, newest first, and the number of all that match."""
+    params = {
+        "viewer_id": viewer_id,
+        "limit": limit,
+        "offset": offset,
+        "tag": filters.tag,
+        "author": filters.author,
+        "favorited": filters.favorited,
+    }
+    shape = ListShape(
+        viewer=viewer_id is not None,
+        tag=filters.tag is not None,
+        author=filters.author is not None,
+        favorited=filters.favorited is not None,
+    )
+    return _page(connection, params, shape)
+
+
+def feed(
+    connection: Connection, viewer_id: int, limit: int, offset: int
+) -> tuple[list[ArticleView], int]:
+    """A page of articles by authors the viewer follows, newest first."""
+    params = {"viewer_id": viewer_id, "limit": limit, "offset": offset}
+    return _page(connection, params, ListShape(viewer=True, feed=True))
