@@ -3,7 +3,7 @@
 SQLAlchemy's Core execution (the cache-key lookup, an execution context, result metadata,
 row processing) costs about 100 µs of CPU per statement here: more than psycopg's own work
 for the one-row reads that most requests are, and about half a write's statement. A
-statement of `db/queries/` or `db/writes.py` is built once, so its SQL is too: `rows` and
+statement of `db/queries/` or `db/writes/` is built once, so its SQL is too: `rows` and
 `execute` compile it once per dialect and, on PostgreSQL, hand that string and the
 parameters (through the statement's bind processors, where it has any) straight to
 psycopg, which prepares it server-side after a few runs as it would under SQLAlchemy.

@@ -166,7 +166,7 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # How many favorites rows name the article, kept exact by the statements that add and
-    # remove them (db/writes.py), so reads never count. A user deleted outside the API takes
+    # remove them (db/writes/_social.py), so reads never count. A user deleted outside the API takes
     # their favorites with them by cascade, without this update: recount after such a purge.
     favorites_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -334,7 +334,7 @@ def test_a_server_error_releases_the_key_and_writes_nothing(
         raise RuntimeError("tag store broke")
 
     with monkeypatch.context() as patch:
-        patch.setattr("db.writes.set_tags", broken)
+        patch.setattr("db.writes._articles.set_tags", broken)
         response = post(client, "/api/articles", ARTICLE, key, author)
     assert response.status_code == 500
     assert count(db, Article) == 0 and stored_rows(db) == []

@@ -29,7 +29,7 @@ from db.usernames import username_key
 class Principal:
     """The user a token names, as a request reads it: the columns views use, no password hash.
 
-    Read-only; a write that changes the user goes through db/writes.py.
+    Read-only; a write that changes the user goes through db/writes/.
     """
 
     id: int

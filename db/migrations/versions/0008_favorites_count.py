@@ -2,7 +2,7 @@
 
 `favorites_count` is a maintained counter, so a page never counts favorites rows:
 backfilled from the favorites table; from here on the favorite and unfavorite statements
-keep it in step in their own transaction (db/writes.py). The text_pattern_ops indexes
+keep it in step in their own transaction (db/writes/_social.py). The text_pattern_ops indexes
 answer the free-slug statement's `base-%` prefix searches (db/slugs.py) whatever the
 database's collation.
 

@@ -10,7 +10,7 @@ an index scan.
 Lock order (PostgreSQL), so concurrent writes cannot deadlock: a user's row (an article
 insert, and a delete: BEFORE, so ahead of the cascade to its links), then new tag names
 (unique index), then tag rows in id order (each links statement locks its tags sorted;
-replacing an article's tags locks old and new at once first, db/writes.py). The locks are
+replacing an article's tags locks old and new at once first, db/writes/_articles.py). The locks are
 FOR NO KEY UPDATE, what the counter's UPDATE takes anyway: they do not conflict with the
 KEY SHARE locks the links' foreign-key checks took first, in whatever order. SQLite runs
 one writer at a time, so row triggers suffice there.
