@@ -156,7 +156,15 @@ class String(Messages, fields.String):
 
 
 class Integer(Messages, fields.Integer):
+    """`strict`: a JSON number without a fraction, never a string. `5.0` is one: JSON Schema's
+    `integer` (what the spec says) is any number whose fractional part is zero."""
+
     default_error_messages = {"invalid": "must be an integer", "too_large": "is too large"}
+
+    def _validated(self, value: Any) -> int:
+        if self.strict and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
 
 
 class Nested(Messages, fields.Nested):

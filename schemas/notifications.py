@@ -45,7 +45,7 @@ class NotificationsQuery(Page):
 class MarkRead(Schema):
     up_to = Integer(
         data_key="upTo",
-        strict=True,  # an id: 1.5 or "5" is a mistake, not a number to round
+        strict=True,  # an id: 1.5 or "5" is a mistake, not a number to round (5.0 is 5)
         validate=Range(min=0, max=ID_MAX),
         metadata={
             "description": "Mark read the notifications with ids up to this one (those you"

@@ -117,12 +117,39 @@ def test_marking_read(client: FlaskClient, db: Database) -> None:
     assert newest > middle
 
 
+def test_a_whole_number_written_with_a_fraction_is_that_integer(
+    client: FlaskClient, db: Database
+) -> None:
+    """JSON Schema's `integer` (the spec's type for `upTo`) is any number without a fraction."""
+    author, fan = register(client), register(client)
+    client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
+    drain(db)
+    (only,) = (n["id"] for n in inbox(client, author)["notifications"])
+    response = client.post(
+        "/api/notifications/read",
+        data=f'{{"upTo": {only - 1}.0}}',
+        content_type="application/json",
+        headers=author.headers,
+    )
+    assert response.status_code == 200 and body_of(response) == {"unreadCount": 1}
+    response = client.post(
+        "/api/notifications/read",
+        data=f'{{"upTo": {only}.0}}',
+        content_type="application/json",
+        headers=author.headers,
+    )
+    assert response.status_code == 200 and body_of(response) == {"unreadCount": 0}
+
+
 @pytest.mark.parametrize(
     ("body", "key"),
     [
         ('{"upTo": "soon"}', "upTo"),
         ('{"upTo": -1}', "upTo"),
         ('{"upTo": 1.5}', "upTo"),
+        ('{"upTo": true}', "upTo"),
+        ('{"upTo": NaN}', "request"),  # not JSON
+        ('{"upTo": 1e300}', "upTo"),
         (f'{{"upTo": {2**64}}}', "upTo"),
         ("[]", "request"),
         ("{", "request"),
