@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import auth, cache, cookies, cors, docs, errors, headers, observability, ratelimit
+from api.cache_edge import CacheEdge
 from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
 from api.passwords import Passwords
@@ -110,7 +111,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(database.remove)
     app.extensions["conduit_passwords"] = Passwords(settings)
     hint.init_app(app, settings, database)
-    cache.register(app, settings, database)
+    read_cache = cache.register(app, settings, database)
+    if read_cache is not None:  # its hits are answered before Flask dispatches
+        app.wsgi_app = CacheEdge(app, app.wsgi_app, read_cache)  # type: ignore[method-assign]
 
     auth.configure(app, settings)
     cors.register(

@@ -337,17 +337,19 @@ def _invalidate(response: Response) -> Response:
     return response
 
 
-def register(app: Flask, settings: Settings, database: Database) -> None:
+def register(app: Flask, settings: Settings, database: Database) -> ReadCache | None:
+    """The read cache, invalidated by every committed write; None when it is off.
+
+    The caller puts its edge (api/cache_edge.py) in front of the app.
+    """
     if not (settings.redis_url and settings.read_cache):
         app.extensions["conduit_read_cache"] = None
-        return
+        return None
     read_cache = ReadCache(
         settings.redis_url, settings.read_cache_ttl_seconds, version=app.config["API_VERSION"]
     )
     app.extensions["conduit_read_cache"] = read_cache
-    from api.cache_edge import CacheEdge  # the edge builds on this module
-
-    app.wsgi_app = CacheEdge(app, app.wsgi_app, read_cache)  # type: ignore[method-assign]
     # The writer's sessions only (those of one_transaction included): reads never commit.
     event.listen(database.session, "after_commit", _committed)
     app.after_request(_invalidate)
+    return read_cache
