@@ -25,7 +25,7 @@ from jobs import hint
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2.1.0"
+API_VERSION = "2.2.0"
 API_DESCRIPTION = (
     "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
     "articles with tags, favorites, comments and a personal feed.\n\n"

@@ -137,6 +137,15 @@ class User(ModelSchema):
     username = auto_field(required=True, metadata={"example": "jake"})
     bio = auto_field(required=True, metadata={"example": None})
     image = auto_field(required=True, metadata={"example": None})
+    email_notifications = auto_field(
+        data_key="emailNotifications",
+        required=True,
+        metadata={
+            "example": True,
+            "description": "Whether notifications also come by email (an extension; set it"
+            " with `UpdateCurrentUser`)",
+        },
+    )
 
 
 class RefreshTokenRequest(Schema):

@@ -17,7 +17,7 @@ from api import create_app
 from db.models import OutboxEvent
 from db.session import Database
 from jobs import relay
-from tests.factories import add_comment, create_article, register
+from tests.factories import add_comment, body_of, create_article, register
 from tests.support.servers import free_port
 from tests.support.settings import make_settings
 
@@ -95,3 +95,26 @@ def test_opting_out_takes_a_boolean(client: FlaskClient) -> None:
     )
     assert reply.status_code == 422
     assert reply.json == {"errors": {"emailNotifications": ["must be a boolean"]}}
+
+
+def test_the_user_body_says_whether_mail_is_on(client: FlaskClient) -> None:
+    """Registration, login, reads and updates all show `emailNotifications` (default on)."""
+
+    def mail_on(response: Any) -> Any:
+        assert response.status_code in (200, 201), response.json
+        return body_of(response)["user"]["emailNotifications"]
+
+    me = register(client)
+    assert mail_on(client.get("/api/user", headers=me.headers)) is True
+    quiet = {"user": {"emailNotifications": False}}
+    assert mail_on(client.put("/api/user", json=quiet, headers=me.headers)) is False
+    assert mail_on(client.get("/api/user", headers=me.headers)) is False
+    login = {"user": {"email": me.email, "password": me.password}}
+    assert mail_on(client.post("/api/users/login", json=login)) is False
+    bio = {"user": {"bio": "still quiet"}}
+    assert mail_on(client.put("/api/user", json=bio, headers=me.headers)) is False
+    fresh = client.post(
+        "/api/users",
+        json={"user": {"username": "mailer", "email": "mailer@x.io", "password": me.password}},
+    )
+    assert mail_on(fresh) is True

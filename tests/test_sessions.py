@@ -88,7 +88,15 @@ def test_refresh_rotates(client: FlaskClient) -> None:
     response = refresh(client, first.refresh)
     assert response.status_code == 200
     user = body_of(response)["user"]
-    assert set(user) == {"email", "token", "refreshToken", "username", "bio", "image"}
+    assert set(user) == {
+        "email",
+        "token",
+        "refreshToken",
+        "username",
+        "bio",
+        "image",
+        "emailNotifications",
+    }
     assert user["username"] == account.username
     second = _pair(response)
     assert second.token != first.token and second.refresh != first.refresh

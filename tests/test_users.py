@@ -27,7 +27,8 @@ USERNAME_CHARS = ["may only contain letters, digits, '_', '-' and '.'"]
 TOO_SHORT = ["is too short (minimum is 8 characters)"]
 TOO_LONG = ["is too long (maximum is 256 characters)"]
 IMAGE = "https://i.stack.imgur.com/xHWG8.jpg"
-USER_FIELDS = {"email", "token", "username", "bio", "image"}
+# RealWorld 2.0's fields, and our extension emailNotifications (README: beyond the spec)
+USER_FIELDS = {"email", "token", "username", "bio", "image", "emailNotifications"}
 # Registration and login start a session: the user also gets its refresh token.
 SESSION_FIELDS = USER_FIELDS | {"refreshToken"}
 

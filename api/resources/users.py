@@ -61,6 +61,7 @@ def _user_response(
         "username": user.username,
         "bio": user.bio,
         "image": user.image,
+        "email_notifications": user.email_notifications,
     }
     if refresh_token is not None:
         body["refresh_token"] = refresh_token

@@ -37,9 +37,17 @@ class Principal:
     email: str
     bio: str | None
     image: str | None
+    email_notifications: bool
 
 
-PRINCIPAL_COLUMNS = (User.id, User.username, User.email, User.bio, User.image)
+PRINCIPAL_COLUMNS = (
+    User.id,
+    User.username,
+    User.email,
+    User.bio,
+    User.image,
+    User.email_notifications,
+)
 
 USER_ID_BY_NAME = select(User.id).where(User.username == bindparam("username"))
 _USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
@@ -66,8 +74,8 @@ _FAMILY_AND_USER = (
 )
 
 
-def principal(row: Row[int, str, str, str | None, str | None]) -> Principal:
-    return Principal(row.id, row.username, row.email, row.bio, row.image)
+def principal(row: Row[int, str, str, str | None, str | None, bool]) -> Principal:
+    return Principal(row.id, row.username, row.email, row.bio, row.image, row.email_notifications)
 
 
 def user_by_email(session: Session, email: str) -> User | None:

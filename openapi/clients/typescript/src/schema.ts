@@ -715,6 +715,11 @@ export interface components {
             bio: string | null;
             /** @example jake@jake.jake */
             email: string;
+            /**
+             * @description Whether notifications also come by email (an extension; set it with `UpdateCurrentUser`)
+             * @example true
+             */
+            emailNotifications: boolean;
             /** @example null */
             image: string | null;
             /**

@@ -16,6 +16,8 @@ class User:
     Attributes:
         bio (None | str):
         email (str):  Example: jake@jake.jake.
+        email_notifications (bool): Whether notifications also come by email (an extension; set it with
+            `UpdateCurrentUser`) Example: True.
         image (None | str):
         token (str):  Example: jwt.token.here.
         username (str):  Example: jake.
@@ -25,6 +27,7 @@ class User:
 
     bio: None | str
     email: str
+    email_notifications: bool
     image: None | str
     token: str
     username: str
@@ -35,6 +38,8 @@ class User:
         bio = self.bio
 
         email = self.email
+
+        email_notifications = self.email_notifications
 
         image: None | str
         image = self.image
@@ -51,6 +56,7 @@ class User:
             {
                 "bio": bio,
                 "email": email,
+                "emailNotifications": email_notifications,
                 "image": image,
                 "token": token,
                 "username": username,
@@ -74,6 +80,8 @@ class User:
 
         email = d.pop("email")
 
+        email_notifications = d.pop("emailNotifications")
+
         def _parse_image(data: object) -> None | str:
             if data is None:
                 return data
@@ -90,6 +98,7 @@ class User:
         user = cls(
             bio=bio,
             email=email,
+            email_notifications=email_notifications,
             image=image,
             token=token,
             username=username,
