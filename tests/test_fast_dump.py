@@ -70,6 +70,7 @@ def test_generated_dump_equals_marshmallow_on_real_objects(when: datetime) -> No
                     "username": "a",
                     "bio": "",
                     "image": "",
+                    "email_notifications": False,
                 }
             },
         ),
