@@ -63,7 +63,7 @@ def _ours(directory: Path) -> bool:
 
 
 def on_starting(server: Any) -> None:
-    from api.observability import prepare_metrics_dir
+    from api.metrics import prepare_metrics_dir
 
     directory = _metrics_dir()
     prepare_metrics_dir(directory, ours=_ours(directory))
@@ -73,7 +73,7 @@ def on_starting(server: Any) -> None:
 def when_ready(server: Any) -> None:
     # Kept on the arbiter, which outlives this module (re-read on every HUP).
     if metrics_bind and getattr(server, "conduit_metrics_server", None) is None:
-        from api.observability import serve_metrics
+        from api.metrics import serve_metrics
 
         server.conduit_metrics_server = serve_metrics(metrics_bind)
         server.log.info("metrics on http://%s/metrics", metrics_bind)
@@ -88,7 +88,7 @@ def post_fork(server: Any, worker: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     """A worker is gone (killed, recycled or stopped): fold its counters into the archive."""
-    from api.observability import fold_dead_worker
+    from api.metrics import fold_dead_worker
 
     # Runs in the master while it reaps; an exception here would end the master with status 1.
     try:

@@ -1,54 +1,25 @@
-"""Request ids, log lines (readable text or JSON, one per request), and Prometheus metrics."""
+"""Request ids, log lines (readable text or JSON, one per request), and each request counted in
+the metrics (api/metrics.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
-import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import IO
-from wsgiref.simple_server import WSGIServer
 
 import orjson
-from flask import Flask, Response, current_app, g, has_app_context, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-    start_wsgi_server,
-)
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.mmap_dict import MmapedDict
-from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Flask, Response, g, has_app_context, request
 
+from api.metrics import LATENCY, REQUESTS, metrics_public, metrics_response
 from core import process
-from core.settings import LogFormat, Settings
-from db import outbox
-from db.errors import DatabaseUnavailable
+from core.settings import LogFormat
 
-log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 ACCESS_LOG = logging.getLogger("conduit.access")
-
-REQUESTS = Counter("conduit_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
-LATENCY = Histogram(
-    "conduit_http_request_duration_seconds",
-    "HTTP request latency",
-    ["method", "endpoint"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-
 
 # CSI (colors: werkzeug's request lines), OSC, and two-character escapes; then any stray ESC.
 _ANSI_ESCAPE = re.compile(
@@ -151,171 +122,6 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "json") -> No
 def _endpoint_label() -> str:
     # The URL rule, not the raw path: bounded label cardinality.
     return request.url_rule.rule if request.url_rule is not None else "unmatched"
-
-
-# --- metrics of every gunicorn worker, in PROMETHEUS_MULTIPROC_DIR ------------------------------
-#
-# Each worker writes its samples to its own `<type>_<pid>.db` files, which /metrics adds up.
-# When a worker dies, the master folds its counters and histograms into `<type>_archive.db`
-# (prometheus_client's own mark_process_dead only drops live gauges): totals never go back
-# and the directory holds the live workers' files plus one archive per type, however many
-# workers have come and gone. Readers hold a shared lock, the fold an exclusive one, so no
-# read sees a dead worker's samples twice or not at all.
-
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-ARCHIVE = "archive"
-FOLDED_TYPES = ("counter", "histogram", "summary")
-LOCK_FILE = ".fold.lock"  # not *.db: the collector reads only those
-
-
-def multiproc_dir() -> Path | None:
-    found = os.environ.get(MULTIPROC_DIR)
-    return Path(found) if found else None
-
-
-@contextlib.contextmanager
-def _locked(directory: Path, *, exclusive: bool, wait: float) -> Iterator[None]:
-    """flock on the directory's lock file; after `wait` seconds, go on without it (and say so)."""
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + wait
-        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
-        while True:
-            try:
-                fcntl.flock(fd, mode)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    log.warning(
-                        "metrics lock in %s busy for %ss: going on without it", directory, wait
-                    )
-                    break
-                time.sleep(0.002)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-class WorkersCollector(Collector):
-    """prometheus_client's MultiProcessCollector, reading under the fold lock."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def collect(self) -> Iterator[Metric]:
-        collector = multiprocess.MultiProcessCollector(None, str(self.directory))  # type: ignore[no-untyped-call]
-        with _locked(self.directory, exclusive=False, wait=5):
-            metrics: list[Metric] = list(collector.collect())  # type: ignore[no-untyped-call]
-        return iter(metrics)
-
-
-class OutboxCollector(Collector):
-    """The outbox backlog, read from the database at each scrape (not a per-worker count)."""
-
-    def __init__(self, backlog: Callable[[], tuple[int, float]]) -> None:
-        self._backlog = backlog
-
-    def collect(self) -> Iterator[Metric]:
-        try:
-            pending, age = self._backlog()
-        except (DatabaseUnavailable, SQLAlchemyError):
-            return iter(())  # /api/ready says the database is down; no stale numbers here
-        return iter(
-            (
-                GaugeMetricFamily(
-                    "conduit_outbox_pending_events", "Outbox events not yet relayed", value=pending
-                ),
-                GaugeMetricFamily(
-                    "conduit_outbox_oldest_pending_age_seconds",
-                    "Age of the oldest outbox event not yet relayed (0: none)",
-                    value=age,
-                ),
-            )
-        )
-
-
-def _app_backlog() -> tuple[int, float]:
-    return outbox.backlog(current_app.extensions["conduit_db"].reader())
-
-
-def metrics_registry() -> CollectorRegistry | None:
-    """A registry summing every worker, or None outside multiprocess mode (the default one)."""
-    directory = multiproc_dir()
-    if directory is None:
-        return None
-    registry = CollectorRegistry()
-    registry.register(WorkersCollector(directory))
-    return registry
-
-
-def metrics_response() -> Response:
-    registry = metrics_registry()
-    payload = generate_latest() if registry is None else generate_latest(registry)
-    backlog = CollectorRegistry()
-    backlog.register(OutboxCollector(_app_backlog))
-    payload += generate_latest(backlog)
-    # content_type, not mimetype: Flask would append a second `charset` to a text/ mimetype.
-    return Response(payload, content_type=CONTENT_TYPE_LATEST)
-
-
-def prepare_metrics_dir(directory: Path, *, ours: bool) -> None:
-    """At start-up: a directory we named is created (0700); one we were given is emptied."""
-    if ours:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):  # a previous run's workers, archives included
-        stale.unlink(missing_ok=True)
-
-
-def fold_dead_worker(pid: int, directory: Path, *, wait: float = 2.0) -> int:
-    """Fold a dead worker's counters and histograms into the archive; drop its other files.
-
-    Returns the number of samples folded.
-    """
-    folded = 0
-    with _locked(directory, exclusive=True, wait=wait):
-        for kind in FOLDED_TYPES:
-            dead = directory / f"{kind}_{pid}.db"
-            if not dead.exists():
-                continue
-            entries = MmapedDict.read_all_values_from_file(str(dead))  # type: ignore[no-untyped-call]
-            values = [(key, value) for key, value, _timestamp, _pos in entries]
-            if values:
-                archive = MmapedDict(str(directory / f"{kind}_{ARCHIVE}.db"))  # type: ignore[no-untyped-call]
-                try:
-                    for key, value in values:
-                        current, _timestamp = archive.read_value(key)  # type: ignore[no-untyped-call]
-                        archive.write_value(key, current + value, 0.0)  # type: ignore[no-untyped-call]
-                finally:
-                    archive.close()  # type: ignore[no-untyped-call]
-            dead.unlink()
-            folded += len(values)
-        multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
-        for leftover in directory.glob(f"*_{pid}.db"):  # gauges of the non-live modes
-            leftover.unlink(missing_ok=True)
-    return folded
-
-
-def serve_metrics(bind: str) -> WSGIServer:
-    """/metrics of every worker on `host:port`, from a thread of the calling (master) process."""
-    host, _, port = bind.rpartition(":")
-    registry = metrics_registry()
-    if registry is None:
-        raise RuntimeError(f"{MULTIPROC_DIR} must be set to serve the workers' metrics")
-    url = Settings().database_url
-    registry.register(OutboxCollector(lambda: outbox.backlog_at(url)))
-    server, _thread = start_wsgi_server(int(port), host.strip("[]") or "0.0.0.0", registry)  # noqa: S104
-    return server
-
-
-def metrics_public(app: Flask) -> bool:
-    """METRICS_PUBLIC: serve /metrics on the app's own port (default: not in production)."""
-    value = os.environ.get("METRICS_PUBLIC", "").strip().lower()
-    if value:
-        return value in {"1", "true", "yes", "on"}
-    settings = app.extensions.get("conduit_settings")
-    return getattr(settings, "app_env", "development") != "production"
 
 
 def request_id_for(incoming: str) -> str:
