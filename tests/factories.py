@@ -10,6 +10,10 @@ from flask.testing import FlaskClient
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
+# The user body: RealWorld 2.0's fields and our extension emailNotifications (since 2.2.0).
+USER_FIELDS = frozenset({"email", "token", "username", "bio", "image", "emailNotifications"})
+# Registration, login and refresh start or renew a session: the body also has its refresh token.
+SESSION_FIELDS = USER_FIELDS | {"refreshToken"}
 
 
 @dataclass

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from db import writes
 from db.models import TokenFamily, User
 from db.session import Database
-from tests.factories import PASSWORD, body_of, errors_of, register
+from tests.factories import PASSWORD, SESSION_FIELDS, body_of, errors_of, register
 
 REFRESH = "/api/users/token/refresh"
 INVALID = {"token": ["is invalid"]}
@@ -88,15 +88,7 @@ def test_refresh_rotates(client: FlaskClient) -> None:
     response = refresh(client, first.refresh)
     assert response.status_code == 200
     user = body_of(response)["user"]
-    assert set(user) == {
-        "email",
-        "token",
-        "refreshToken",
-        "username",
-        "bio",
-        "image",
-        "emailNotifications",
-    }
+    assert set(user) == SESSION_FIELDS
     assert user["username"] == account.username
     second = _pair(response)
     assert second.token != first.token and second.refresh != first.refresh

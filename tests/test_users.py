@@ -12,6 +12,8 @@ from db.models import User
 from db.session import Database
 from tests.factories import (
     PASSWORD,
+    SESSION_FIELDS,
+    USER_FIELDS,
     Account,
     add_comment,
     body_of,
@@ -27,10 +29,6 @@ USERNAME_CHARS = ["may only contain letters, digits, '_', '-' and '.'"]
 TOO_SHORT = ["is too short (minimum is 8 characters)"]
 TOO_LONG = ["is too long (maximum is 256 characters)"]
 IMAGE = "https://i.stack.imgur.com/xHWG8.jpg"
-# RealWorld 2.0's fields, and our extension emailNotifications (README: beyond the spec)
-USER_FIELDS = {"email", "token", "username", "bio", "image", "emailNotifications"}
-# Registration and login start a session: the user also gets its refresh token.
-SESSION_FIELDS = USER_FIELDS | {"refreshToken"}
 
 
 def _login(client: FlaskClient, email: str, password: str) -> Any:
