@@ -6,7 +6,8 @@ The key names what is at fault, by one rule (the README's table repeats it):
 - `token` for authentication, `credentials` for a failed login;
 - the resource type for 403/404 (`article`, `profile`, `comment`), `path` for a URL that
   names nothing, `method` for a 405;
-- `request` for the request as a whole (malformed JSON, 400, 413, 415, concurrent conflicts),
+- `request` for the request as a whole (malformed JSON, 400, 413, 415, concurrent conflicts
+  that still collided after the reruns of `handle_database_error`),
   `rate_limit` for a 429, `database` when it is unreachable (503), `server` for other 5xx.
 No stack trace reaches a client.
 """
@@ -22,8 +23,11 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from api.context import SAFE_METHODS, database, db_session
+from api.metrics import DB_RETRIES
+from db import retry
 from db.errors import Kind, is_disconnect, violation
 
 log = logging.getLogger(__name__)
@@ -144,6 +148,14 @@ def handle_http_exception(error: HTTPException) -> Response:
     return error_response(status, errors, headers)
 
 
+def redirect_response(redirect: RequestRedirect) -> Response:
+    """A routing redirect (a doubled slash merged): where to go, with a JSON body."""
+    response = jsonify({"location": redirect.new_url})
+    response.status_code = redirect.code
+    response.headers["Location"] = redirect.new_url
+    return response
+
+
 def integrity_error_key(error: IntegrityError) -> tuple[str, str] | None:
     """The error key and message for a unique constraint a client can be told about."""
     found = violation(error)
@@ -152,9 +164,22 @@ def integrity_error_key(error: IntegrityError) -> tuple[str, str] | None:
     return UNIQUE_VIOLATIONS.get(found.constraint)
 
 
+# A row written for an article (comment, favorite, tag link) whose article was deleted
+# meanwhile: its foreign key check waited for the deletion, then found nothing.
+VANISHED = {
+    "fk_comments_article_id_articles": "article",
+    "fk_favorites_article_id_articles": "article",
+    "fk_article_tags_article_id_articles": "article",
+}
+
+
 def handle_integrity_error(error: IntegrityError) -> Response:
-    """The database's constraints are the last line of defence: they answer 409."""
+    """The database's constraints are the last line of defence: they answer 409, or 404 for
+    a row that vanished under the write."""
     _rollback()
+    broken = violation(error)
+    if broken.kind is Kind.FOREIGN_KEY and (resource := VANISHED.get(broken.constraint or "")):
+        return error_response(404, {resource: ["not found"]})
     found = integrity_error_key(error)
     if found is None:
         log.warning("integrity error mapped to 409: %s", error.orig)
@@ -181,8 +206,11 @@ def handle_database_error(error: DBAPIError) -> Response:
 
     The pool has dropped the dead connection and those made before it, so the rerun
     connects afresh: after a database restart no read fails, and a write (never rerun, it
-    may have been applied) fails once with a 503 its client may retry.
+    may have been applied) fails once with a 503 its client may retry. A transient error
+    (a deadlock victim, a serialization failure) is no outage: see `_rerun_transient`.
     """
+    if (kind := retry.transient_kind(error)) is not None:
+        return _rerun_transient(error, kind)
     if not is_disconnect(error) and not isinstance(error, OperationalError):
         return handle_unexpected(error)
     if not is_disconnect(error) or request.method not in SAFE_METHODS or g.get("read_rerun"):
@@ -190,6 +218,26 @@ def handle_database_error(error: DBAPIError) -> Response:
     g.read_rerun = True
     log.warning("database connection lost, reading again on a new one: %s", error.orig)
     database().remove()
+    try:
+        return current_app.make_response(current_app.dispatch_request())
+    except Exception as again:  # answered as if the first run had raised it
+        return current_app.make_response(current_app.handle_user_exception(again))
+
+
+def _rerun_transient(error: DBAPIError, kind: str) -> Response:
+    """Run the whole view again: PostgreSQL rolled its transaction back, so nothing of it
+    was written (an idempotency claim is released on the way out and claimed again by the
+    rerun). A few reruns with jitter; still colliding, the client is told 409 to retry."""
+    _rollback()
+    reruns: int = g.get("transient_reruns", 0)
+    if reruns >= retry.ATTEMPTS - 1:
+        log.warning("transient database error (%s) after %d reruns: %s", kind, reruns, error.orig)
+        return error_response(409, {WHOLE_REQUEST: [CONFLICT]}, {"Retry-After": "1"})
+    g.transient_reruns = reruns + 1
+    DB_RETRIES.labels(kind).inc()
+    log.info("transient database error (%s), running the request again: %s", kind, error.orig)
+    database().remove()
+    retry.pause(reruns)
     try:
         return current_app.make_response(current_app.dispatch_request())
     except Exception as again:  # answered as if the first run had raised it

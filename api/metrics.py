@@ -46,6 +46,10 @@ LATENCY = Histogram(
     ["method", "endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# Units of work run again after a transient database error (db/retry.py), by its kind.
+DB_RETRIES = Counter(
+    "conduit_db_retries_total", "Units of work rerun after a transient database error", ["kind"]
+)
 
 
 # --- metrics of every gunicorn worker, in PROMETHEUS_MULTIPROC_DIR ------------------------------

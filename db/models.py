@@ -266,9 +266,9 @@ class OutboxEvent(Base):
     recipient_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    article_id: Mapped[int | None] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
+    # No foreign key (migration 0011): an article's deletion must not lock the events a relay
+    # holds. It deletes the others; delivery skips an event whose article is gone.
+    article_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # What makes a repeat the same event (favoriting, unfavoriting, favoriting again tells the
     # author once); unique, so concurrent repeats emit one row.
     dedupe_key: Mapped[str] = mapped_column(String(DEDUPE_KEY_MAX), unique=True)

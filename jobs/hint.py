@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from db import retry
 from db.outbox import EMITTED
 from db.session import Database
 from jobs import relay as relaying
@@ -83,7 +84,10 @@ class Relay(HintThread):
         with self._app.app_context():  # its teardown removes the session
             session = self._database.session()
             try:
-                return relaying.relay_all(session, self._publisher(session))
+                return retry.run(
+                    lambda: relaying.relay_all(session, self._publisher(session)),
+                    rollback=session.rollback,
+                )
             except Exception:  # the sweep retries; a thread that died would never
                 log.exception("outbox relay failed; its events stay pending")
                 session.rollback()

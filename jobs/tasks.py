@@ -5,15 +5,17 @@ Each runs in the Flask app context (jobs/celery.py), so `database()` is this app
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from api import idempotency as idempotency_policy
 from api.context import database, settings
-from db import idempotency, outbox, writes
+from db import idempotency, outbox, retry, writes
 from db.errors import DatabaseUnavailable
 from jobs import delivery
 from jobs import relay as relaying
@@ -29,21 +31,39 @@ RETRY: dict[str, Any] = {
     "max_retries": 8,
     "default_retry_delay": 5,
 }
+T = TypeVar("T")
+
+
+def _transaction(work: Callable[[Session], T]) -> T:
+    """`work` in the worker's session, committed; run again at once after a deadlock or a
+    serialization failure (db/retry.py), before Celery's slower retry for outages."""
+    session = database().session()
+
+    def run() -> T:
+        result = work(session)
+        session.commit()
+        return result
+
+    return retry.run(run, rollback=session.rollback)
 
 
 @shared_task(name="jobs.relay", **RETRY)
 def relay() -> int:
     """Publish every pending outbox event (the sweep behind the hints)."""
-    return relaying.relay_all(database().session(), lambda event_id: deliver.delay(event_id))
+    return _transaction(
+        lambda session: relaying.relay_all(session, lambda event_id: deliver.delay(event_id))
+    )
 
 
 @shared_task(name="jobs.deliver", **RETRY)
 def deliver(event_id: int) -> None:
-    session = database().session()
-    delivery.deliver(
-        session, event_id, lambda event, actor, after: fan_out.delay(event, actor, after)
+    # Fan-out tasks are published inside the transaction: a rerun publishes the first batch
+    # again, which the idempotent inserts make harmless.
+    _transaction(
+        lambda session: delivery.deliver(
+            session, event_id, lambda event, actor, after: fan_out.delay(event, actor, after)
+        )
     )
-    session.commit()
 
 
 @shared_task(name="jobs.fan_out", **RETRY)
@@ -52,10 +72,10 @@ def fan_out(event_id: int, actor_id: int, after: int) -> None:
 
     Killed before the publish, this task is redelivered (late ack) and publishes it then.
     """
-    session = database().session()
     size = settings().outbox_fan_out_batch
-    following = delivery.fan_out_batch(session, event_id, actor_id, after, size)
-    session.commit()
+    following = _transaction(
+        lambda session: delivery.fan_out_batch(session, event_id, actor_id, after, size)
+    )
     if following is not None:
         fan_out.delay(event_id, actor_id, following)
 

@@ -83,10 +83,15 @@ def _app_tables(engine: Engine) -> set[str]:
 
 
 def _shape(engine: Engine) -> dict[str, set[tuple[str, bool]]]:
-    """Each application table's columns with their nullability: what a revision changes."""
+    """Each application table's columns with their nullability, and its foreign keys (as
+    "fk <columns> -> <table>"): what a revision changes."""
     inspector = inspect(engine)
     return {
         table: {(c["name"], bool(c["nullable"])) for c in inspector.get_columns(table)}
+        | {
+            (f"fk {','.join(fk['constrained_columns'])} -> {fk['referred_table']}", False)
+            for fk in inspector.get_foreign_keys(table)
+        }
         for table in _app_tables(engine)
     }
 

@@ -46,8 +46,8 @@ NEW_ARTICLE_EXAMPLE = {
 }
 
 
-def _own_article_or_error(slug: str) -> queries.ArticleRef:
-    article = found(queries.article_to_change(db_connection(), slug), "article")
+def _own_article_or_error(slug: str, *, lock: bool = False) -> queries.ArticleRef:
+    article = found(queries.article_to_change(db_connection(), slug, lock=lock), "article")
     if article.author_id != current_user().id:
         fail(403, "article", "forbidden")
     return article
@@ -153,7 +153,8 @@ class ArticleBySlug(MethodView):
         Only the author may. A new title gives a new slug; `tagList`, when sent, replaces the tags.
         """
         session = db_session()
-        renamed = writes.update_article(session, _own_article_or_error(slug), payload["article"])
+        article = _own_article_or_error(slug, lock=True)  # the article first: the lock order
+        renamed = writes.update_article(session, article, payload["article"])
         response = article_response(renamed, current_user().id)  # in the write's transaction
         session.commit()
         return response

@@ -56,8 +56,11 @@ class Comments(MethodView):
             session, article_id_or_404(slug), me.id, payload["comment"]["body"]
         )
         outbox.commented(session, comment)
+        # Read back inside the write's transaction: after the commit, a concurrent deletion
+        # of the article could already have taken the comment with it.
+        view = queries.comment(session.connection(), comment.id, me.id)
         session.commit()
-        return {"comment": queries.comment(session.connection(), comment.id, me.id)}
+        return {"comment": view}
 
 
 @blp.route(

@@ -153,7 +153,18 @@ _ARTICLE_REF = select(Article.id, Article.slug, Article.title, Article.author_id
 )
 
 
-def article_to_change(connection: Connection, slug: str) -> ArticleRef | None:
-    """The article a slug names now or named before a rename, to update or delete it."""
-    row = connection.execute(_ARTICLE_REF, {"path_slug": slug}).first()
+_ARTICLE_REF_LOCKED = _ARTICLE_REF.with_for_update(key_share=True)
+
+
+def article_to_change(
+    connection: Connection, slug: str, *, lock: bool = False
+) -> ArticleRef | None:
+    """The article a slug names now or named before a rename, to update or delete it.
+
+    With `lock`, its row is locked (FOR NO KEY UPDATE) until the transaction ends: an edit
+    takes the article first (the lock order, db/writes/__init__.py), and one that waited
+    for a concurrent deletion finds nothing (a 404) instead of writing to a vanished row.
+    """
+    statement = _ARTICLE_REF_LOCKED if lock else _ARTICLE_REF
+    row = connection.execute(statement, {"path_slug": slug}).first()
     return ArticleRef(row.id, row.slug, row.title, row.author_id) if row is not None else None

@@ -32,6 +32,7 @@ from db.models import (
     Article,
     Base,
     Comment,
+    OutboxEvent,
     Tag,
     article_tags,
     slug_history,
@@ -251,9 +252,22 @@ def update_article(session: Session, article: ArticleRef, changes: Mapping[str, 
     return slug
 
 
+# The article's events that no relay is delivering (those it is, it finds the article gone).
+_UNCLAIMED_EVENTS = delete(OutboxEvent).where(
+    OutboxEvent.id.in_(
+        select(OutboxEvent.id)
+        .where(OutboxEvent.article_id == bindparam("article_id", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+)
+
+
 def delete_article(session: Session, article_id: int) -> None:
-    # The database cascades to comments, tag links, favorites and slug history.
+    """Delete the article: the article's row first (the lock order, in db/writes/__init__.py), then
+    what hangs off it: the database cascades to comments, tag links, favorites, slug
+    history and notifications; its events are deleted here, skipping any a relay holds."""
     session.execute(delete(Article).where(Article.id == article_id))
+    session.execute(_UNCLAIMED_EVENTS, {"article_id": article_id})
 
 
 def add_comment(session: Session, article_id: int, author_id: int, body: str) -> Comment:

@@ -73,10 +73,17 @@ def _count_by(delta: int, changed: Any) -> Update:
     )
 
 
-# PostgreSQL: the slug's article, its favorites row and its counter in one statement. The
-# counter moves only when the row did (the insert's ON CONFLICT or the delete found
-# nothing, RETURNING is empty), and the UPDATE's row lock serializes concurrent fans, so
-# the count stays exact under races.
+# PostgreSQL: first the article's row is locked (FOR NO KEY UPDATE), in a statement of its
+# own: the lock order of db/writes/__init__.py, which an article's deletion (article, then
+# its favorites by cascade) follows too. Taken inside the statement below, the lock was
+# followed by the counter's UPDATE of the version the statement's snapshot saw, which, when
+# another fan had moved the counter meanwhile, queued again for the row behind waiters that
+# waited for this transaction: a deadlock. Then the favorites row and the counter in one
+# statement: the counter moves only when the row did (the insert's ON CONFLICT or the
+# delete found nothing, RETURNING is empty), so the count stays exact under races.
+_LOCK_ARTICLE = (
+    select(Article.id).where(Article.id == ARTICLE_ID_BY_SLUG).with_for_update(key_share=True)
+)
 _FAVORITE_PG = _count_by(
     1,
     postgresql.insert(favorites)
@@ -113,7 +120,8 @@ _COUNT_SQLITE = {
 def _move_count(session: Session, user_id: int, slug: str, favor: bool) -> None:
     params = {"user_id": user_id, "path_slug": slug}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_FAVORITE_PG if favor else _UNFAVORITE_PG, params)
+        if session.execute(_LOCK_ARTICLE, params).first() is not None:
+            session.execute(_FAVORITE_PG if favor else _UNFAVORITE_PG, params)
         return
     result = session.execute(_FAVORITE_SQLITE if favor else _UNFAVORITE_SQLITE, params)
     if int(getattr(result, "rowcount", 0) or 0) == 1:
