@@ -34,10 +34,11 @@ from typing import Any, TypeVar, cast
 
 import orjson
 from flask import Response, current_app, request
-from flask_jwt_extended import create_access_token, decode_token
+from flask_jwt_extended import decode_token
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import context, sessions
+from api.auth import FAMILY_CLAIM
 from api.errors import fail
 from db import idempotency as keys
 from db.models import IDEMPOTENCY_KEY_MAX, utcnow
@@ -57,10 +58,14 @@ IN_PROGRESS = "is in use by a request still in progress, retry later"
 OTHER_REQUEST = "is already used for a different request"
 
 # Where an answer carries an access token, e.g. ("user", "token"): tokens are not kept for
-# a day in the database; the stored copy keeps the token's subject, a replay gets a new one.
+# a day in the database. The stored copy keeps the token's subject, its session (family) and
+# a digest of the password hash; a replay gets that same session's tokens again only while
+# it is live and the password unchanged (api/sessions.py `resume`), else a 409 that says to
+# sign in: whoever holds the original request never gets a session the owner ended.
 TokenPath = tuple[str, str]
-# Beside it, a session's refresh token (api/sessions.py): also reissued, as a new session.
+# Beside it, a session's refresh token (api/sessions.py).
 REFRESH_FIELD = "refreshToken"
+SESSION_ENDED = "was used by a sign-up whose session has ended: sign in instead"
 
 
 def guard(func: F, token: TokenPath | None = None) -> F:
@@ -166,14 +171,16 @@ def _replay(status: int, body: str, token: TokenPath | None) -> Response:
     if token is not None:
         answer = orjson.loads(body)
         outer, field = token
-        user_id = int(answer[outer][field]["sub"])
-        if answer[outer].pop(REFRESH_FIELD, None) is not None:
-            # The first answer started a session; the replay starts another (of its own).
-            tokens = sessions.start(user_id)
-            context.database().session().commit()
-            answer[outer][field], answer[outer][REFRESH_FIELD] = tokens.access, tokens.refresh
-        else:
-            answer[outer][field] = create_access_token(identity=str(user_id))
+        stored = answer[outer][field]
+        family, credential = stored.get("fam"), stored.get("cred")
+        tokens = None
+        if isinstance(family, str) and isinstance(credential, str):
+            tokens = sessions.resume(int(stored["sub"]), family, credential)
+        if tokens is None:
+            fail(409, HEADER, SESSION_ENDED)
+        answer[outer][field] = tokens.access
+        if REFRESH_FIELD in answer[outer]:
+            answer[outer][REFRESH_FIELD] = tokens.refresh
         body = orjson.dumps(answer).decode()
     mimetype: str = cast(Any, current_app.json).mimetype
     response = Response(body, status=status, mimetype=mimetype)
@@ -186,7 +193,12 @@ def _without_token(body: str, token: TokenPath | None) -> str:
         return body
     answer = orjson.loads(body)
     outer, field = token
-    answer[outer][field] = {"sub": decode_token(answer[outer][field])["sub"]}
+    claims = decode_token(answer[outer][field])
+    answer[outer][field] = {
+        "sub": claims["sub"],
+        "fam": claims.get(FAMILY_CLAIM),
+        "cred": sessions.credential(int(claims["sub"])),
+    }
     if REFRESH_FIELD in answer[outer]:
         answer[outer][REFRESH_FIELD] = True  # only that there was one: refresh tokens are secrets
     return orjson.dumps(answer).decode()

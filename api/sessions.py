@@ -11,6 +11,7 @@ is answered with its successor again (two tabs refreshing at once), and kills no
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from flask import current_app
 from flask_jwt_extended import create_refresh_token, decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
+from sqlalchemy import select
 
 from api.auth import CHALLENGE, FAMILY_CLAIM, INVALID, access_token_for
 from api.context import db_session
@@ -115,6 +117,37 @@ def refresh(raw: str) -> tuple[User, Tokens]:
         return user, _issue(user.id, family_id, family.current_jti)
     writes.revoke_family(session, family_id, now)
     _invalid()
+
+
+def credential(user_id: int) -> str:
+    """What changes when the user's password does: a digest of its hash (none of it)."""
+    found = db_session().execute(select(User.password_hash).where(User.id == user_id)).scalar()
+    return _digest(found or "")
+
+
+def _digest(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+def resume(user_id: int, family_id: str, credential_then: str) -> Tokens | None:
+    """The tokens of a session that is still what it was when it started, or None.
+
+    For an idempotent replay of the answer that started the session: it gets that same
+    session again (its newest refresh token, re-signed), never a new one, and nothing at all
+    once the session was ended (logout, logout everywhere, reuse of a spent token), has
+    lapsed, or the password changed since (which keeps the changer's own session alive).
+    """
+    found = queries.family_and_user(db_session(), family_id)
+    if found is None:
+        return None
+    family, user = found
+    live = (
+        family.revoked_at is None
+        and _aware(family.expires_at) > datetime.now(UTC)
+        and user.id == user_id
+        and _digest(user.password_hash) == credential_then
+    )
+    return _issue(user.id, family_id, family.current_jti) if live else None
 
 
 def end(family: str | None) -> None:

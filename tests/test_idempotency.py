@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, update
 
 from api import idempotency
 from db import idempotency as keys
-from db.models import Article, Comment, IdempotencyKey, User, utcnow
+from db.models import Article, Comment, IdempotencyKey, TokenFamily, User, utcnow
 from db.session import Database
 from tests.factories import PASSWORD, Account, body_of, create_article, errors_of, register
 from tests.support.database import QueryCounter
@@ -109,7 +109,9 @@ def test_retried_comment_replays_the_first_answer(client: FlaskClient, db: Datab
     assert count(db, Comment) == 1
 
 
-def test_retried_registration_replays_with_a_fresh_token(client: FlaskClient, db: Database) -> None:
+def test_retried_registration_replays_the_same_live_session(
+    client: FlaskClient, db: Database
+) -> None:
     body, key = new_user(1), new_key()
     first = post(client, "/api/users", body, key)
     again = post(client, "/api/users", body, key)
@@ -117,19 +119,57 @@ def test_retried_registration_replays_with_a_fresh_token(client: FlaskClient, db
     assert again.headers[REPLAYED] == "true" and REPLAYED not in first.headers
     replayed, answered = again.json, first.json
     token = replayed["user"].pop("token")
-    assert answered["user"].pop("token") != token
-    # The replay starts a session of its own: its refresh token is new too, and works.
+    answered["user"].pop("token")
+    # The replay is the first answer's session again, not a new one: its refresh token is
+    # that session's newest, and works like the first one would.
     refresh = replayed["user"].pop("refreshToken")
-    assert answered["user"].pop("refreshToken") != refresh and replayed == answered
+    assert answered["user"].pop("refreshToken") and replayed == answered
     me = client.get("/api/user", headers={"Authorization": f"Token {token}"})
     assert me.status_code == 200 and body_of(me)["user"]["username"] == body["user"]["username"]
     renewed = client.post("/api/users/token/refresh", json={"refreshToken": refresh})
     assert renewed.status_code == 200, renewed.json
     assert count(db, User) == 1
-    # A token is not kept for a day in the database: only its subject is.
+    assert count(db, TokenFamily) == 1
+    # A token is not kept for a day in the database: only its subject and session are.
     (row,) = stored_rows(db)
     assert row.body is not None and first.get_json()["user"]["email"] in row.body
     assert "eyJ" not in row.body
+
+
+def _signed_out(client: FlaskClient, first: Any, how: str) -> None:
+    headers = {"Authorization": f"Token {first.json['user']['token']}"}
+    if how == "logout":
+        assert client.post("/api/users/logout", headers=headers).status_code == 204
+    elif how == "logout everywhere":
+        response = client.post("/api/users/logout?all=true", headers=headers)
+        assert response.status_code == 204
+    else:  # a new password, from the sign-up's own session (which it keeps)
+        changed = client.put(
+            "/api/user", json={"user": {"password": "another-password-1"}}, headers=headers
+        )
+        assert changed.status_code == 200, changed.json
+
+
+@pytest.mark.parametrize("how", ["logout", "logout everywhere", "password change"])
+def test_a_replay_after_the_session_ended_gives_no_credentials(
+    client: FlaskClient, db: Database, how: str
+) -> None:
+    """Whoever holds the sign-up request (a proxy log) gets nothing once the owner secured
+    the account: a 409 that says to sign in, and no new session in the database."""
+    body, key = new_user(2), new_key()
+    first = post(client, "/api/users", body, key)
+    assert first.status_code == 201
+    _signed_out(client, first, how)
+    families = count(db, TokenFamily)
+    again = post(client, "/api/users", body, key)
+    assert again.status_code == 409, again.json
+    assert errors_of(again) == {KEY: [idempotency.SESSION_ENDED]}
+    assert "eyJ" not in again.get_data(as_text=True)  # no JWT of any kind
+    assert count(db, TokenFamily) == families
+    if how == "password change":  # the old password no longer signs in either
+        credentials = {"email": body["user"]["email"], "password": PASSWORD}
+        login = client.post("/api/users/login", json={"user": credentials})
+        assert login.status_code == 401
 
 
 # --- refusals -----------------------------------------------------------------------------------
