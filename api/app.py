@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from api import auth, cache, cookies, cors, docs, errors, headers, observability, ratelimit
 from api.cache_edge import CacheEdge
@@ -57,6 +60,13 @@ class Conduit(Flask):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sync: dict[Callable[..., Any], bool] = {}
+
+    def handle_http_exception(self, e: HTTPException) -> HTTPException | ResponseReturnValue:
+        """Flask hands a routing redirect (`//api//articles`, 308) back as werkzeug's HTML
+        page, past every error handler: ours answers it in JSON like everything else."""
+        if isinstance(e, RequestRedirect):
+            return errors.redirect_response(e)
+        return super().handle_http_exception(e)
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         function = getattr(func, "__func__", func)

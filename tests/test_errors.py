@@ -476,3 +476,13 @@ def test_unexpected_exception_while_authenticated_is_500(fresh_app: Flask) -> No
     assert response.status_code == 500
     assert response.headers["Content-Type"] == JSON_TYPE
     assert response.json == {"errors": {"server": ["internal error"]}}
+
+
+def test_a_routing_redirect_is_json_too(client: FlaskClient) -> None:
+    """werkzeug merges doubled slashes with a 308 that Flask sends past every error handler,
+    as an HTML page: ours says where to go in JSON, like every other answer."""
+    response = client.get("/api//articles")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/api/articles")
+    assert response.mimetype == "application/json"
+    assert response.json == {"location": response.headers["Location"]}
