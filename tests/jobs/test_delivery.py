@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, literal, select
+from sqlalchemy import Engine, func, insert, literal, select, text
 
 from api import create_app
 from db.models import Notification, OutboxEvent, User, follows
@@ -284,3 +284,84 @@ def test_in_process_mode_needs_no_broker(sql: Engine, database_url: str) -> None
 
         wait_for(lambda: told(token) == 1 and told(fan_token) == 1, 60, "in-process delivery")
     assert tally(sql) == (2, 0, 0)
+
+
+def _deadlocks(sql: Engine) -> int:
+    """PostgreSQL's deadlock count for this database (read once the servers have exited:
+    a backend reports its counts when it ends)."""
+    with sql.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        found = conn.scalar(
+            text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        )
+    return int(found or 0)
+
+
+DELETE_RACE = {
+    "DELETE": {204, 404},
+    "PUT": {200, 404},
+    "comment": {201, 404},
+    "favorite": {200, 404},
+}
+
+
+def test_deletes_racing_writes_with_a_worker_fanning_out(
+    sql: Engine, app_env: dict[str, str], worker: Callable[..., Worker]
+) -> None:
+    """Issue 21 with Celery: an author with 1,000 followers publishes and deletes while a fan
+    comments and favorites; the worker fans out meanwhile. Only 2xx and 404 answer, nothing
+    is left of the articles, and PostgreSQL counts no deadlock."""
+    before = _deadlocks(sql)
+    jobs = worker()
+    jobs.start()
+    statuses: dict[str, set[int]] = {name: set() for name in DELETE_RACE}
+    with gunicorn_server(app_env["DATABASE_URL"], workers=2, env=app_env) as server:
+        base = server.base_url
+        author, author_token = register(base)
+        _fan, fan_token = register(base, "fan")
+        seed_followers(sql, author, 1000)
+        for round_ in range(20):
+            article = {"title": f"Doomed {round_}", "description": "d", "body": "b"}
+            reply = call(base, "POST", "/api/articles", json_body={"article": article},
+                         token=author_token)  # fmt: skip
+            assert reply.status == 201, reply.body
+            path = f"/api/articles/{reply.json()['article']['slug']}"
+            sends = {
+                "DELETE": lambda p=path: call(base, "DELETE", p, token=author_token),
+                "PUT": lambda p=path, r=round_: call(
+                    base, "PUT", p, json_body={"article": {"title": f"Saved {r}"}},
+                    token=author_token,
+                ),
+                "comment": lambda p=path: call(
+                    base, "POST", f"{p}/comments", json_body={"comment": {"body": "c"}},
+                    token=fan_token,
+                ),
+                "favorite": lambda p=path: call(base, "POST", f"{p}/favorite", token=fan_token),
+            }  # fmt: skip
+            barrier = threading.Barrier(len(sends), timeout=15)
+            replies: dict[str, Any] = {}
+
+            def run(name: str, send: Callable[[], Any], gate: threading.Barrier = barrier,
+                    out: dict[str, Any] = replies) -> None:  # fmt: skip
+                gate.wait()
+                out[name] = send()
+
+            threads = [threading.Thread(target=run, args=item) for item in sends.items()]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            for name, answer in replies.items():
+                statuses[name].add(answer.status)
+                assert answer.status in DELETE_RACE[name], (round_, name, answer.body)
+        wait_for(lambda: _pending(sql) == 0, 60, "the outbox to drain")
+    jobs.stop()
+    with sql.connect() as conn:
+        for table in ("articles", "comments", "favorites"):
+            assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table  # noqa: S608
+    assert _deadlocks(sql) == before, statuses
+
+
+def _pending(sql: Engine) -> int:
+    with sql.connect() as conn:
+        return int(conn.scalar(select(func.count()).where(OutboxEvent.sent_at.is_(None))) or 0)
