@@ -326,18 +326,7 @@ def test_deletes_racing_writes_with_a_worker_fanning_out(
                          token=author_token)  # fmt: skip
             assert reply.status == 201, reply.body
             path = f"/api/articles/{reply.json()['article']['slug']}"
-            sends = {
-                "DELETE": lambda p=path: call(base, "DELETE", p, token=author_token),
-                "PUT": lambda p=path, r=round_: call(
-                    base, "PUT", p, json_body={"article": {"title": f"Saved {r}"}},
-                    token=author_token,
-                ),
-                "comment": lambda p=path: call(
-                    base, "POST", f"{p}/comments", json_body={"comment": {"body": "c"}},
-                    token=fan_token,
-                ),
-                "favorite": lambda p=path: call(base, "POST", f"{p}/favorite", token=fan_token),
-            }  # fmt: skip
+            sends = _racing_writes(base, path, round_, author_token, fan_token)
             barrier = threading.Barrier(len(sends), timeout=15)
             replies: dict[str, Any] = {}
 
@@ -360,6 +349,26 @@ def test_deletes_racing_writes_with_a_worker_fanning_out(
         for table in ("articles", "comments", "favorites"):
             assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table  # noqa: S608
     assert _deadlocks(sql) == before, statuses
+
+
+def _racing_writes(
+    base: str, path: str, round_: int, author_token: str, fan_token: str
+) -> dict[str, Callable[[], Any]]:
+    def delete() -> Any:
+        return call(base, "DELETE", path, token=author_token)
+
+    def put() -> Any:
+        retitle = {"article": {"title": f"Saved {round_}"}}
+        return call(base, "PUT", path, json_body=retitle, token=author_token)
+
+    def comment() -> Any:
+        body = {"comment": {"body": "c"}}
+        return call(base, "POST", f"{path}/comments", json_body=body, token=fan_token)
+
+    def favorite() -> Any:
+        return call(base, "POST", f"{path}/favorite", token=fan_token)
+
+    return {"DELETE": delete, "PUT": put, "comment": comment, "favorite": favorite}
 
 
 def _pending(sql: Engine) -> int:
