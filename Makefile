@@ -41,7 +41,7 @@ serve: migrate ## Production server: gunicorn on $${HOST:-127.0.0.1}:$${PORT:-80
 worker: migrate ## Celery worker with beat embedded (needs $$CELERY_BROKER_URL, e.g. amqp://guest:guest@127.0.0.1:5672//)
 	@test -n "$$CELERY_BROKER_URL" || { echo "CELERY_BROKER_URL is not set (make run relays in-process without one)" >&2; exit 1; }
 	mkdir -p instance
-	$(BIN)/celery -A jobs.worker worker -B --schedule instance/celerybeat-schedule \
+	$(BIN)/celery -A runtime.worker worker -B --schedule instance/celerybeat-schedule \
 	  --concurrency $${WORKER_CONCURRENCY:-2} --loglevel $${LOG_LEVEL:-INFO}
 
 .PHONY: serve-proxy
@@ -108,7 +108,7 @@ sdk-test: $(STAMP) $(NODE_STAMP) ## Both SDKs' user journeys against a live guni
 # The floor is the whole suite's figure rounded down (README: What the tests prove), so a run
 # narrowed with PYTEST_ARGS measures nothing (add --cov=... to PYTEST_ARGS to see one).
 COVERAGE_FLOOR := 87
-COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov-branch \
+COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov=runtime --cov-branch \
 	--cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable), with branch coverage

@@ -10,21 +10,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
+import runtime
 from api import auth, cache, cookies, cors, docs, errors, headers, observability, ratelimit
+from api.budget import Budget
 from api.cache_edge import CacheEdge
+from api.context import WebApp
 from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
-from api.passwords import Passwords
 from api.resources import BLUEPRINTS
 from core.settings import INSTANCE_DIR, Settings
-from db.session import Database
-from jobs import hint
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ API_DESCRIPTION = (
 )
 
 
-class Conduit(Flask):
+class Conduit(WebApp):
     """Flask, asked once per function whether it is async rather than on every request.
 
     Flask runs each hook, view and teardown through `ensure_sync`, which calls
@@ -79,8 +78,9 @@ class Conduit(Flask):
         return func if sync else super().ensure_sync(func)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app; the engine is made here so each gunicorn worker owns its pool."""
+def create_app(settings: Settings | None = None) -> Conduit:
+    """Build the app on a runtime of its own (runtime.build): the engine is made here, so
+    each gunicorn worker owns its pool."""
     settings = settings or Settings()
     observability.configure_logging(settings.log_level, settings.log_format)
     if not settings.jwt_secret_key:  # not in production: Settings refuses a weak key there
@@ -114,16 +114,15 @@ def create_app(settings: Settings | None = None) -> Flask:
             },
         },
     )
-    app.extensions["conduit_settings"] = settings
-
-    database = Database(settings.database_url, echo=settings.sql_echo)
-    app.extensions["conduit_db"] = database
+    app.runtime = runtime.build(settings)
+    database = app.runtime.database
     app.teardown_appcontext(database.remove)
-    app.extensions["conduit_passwords"] = Passwords(settings)
-    hint.init_app(app, settings, database)
-    read_cache = cache.register(app, settings, database)
-    if read_cache is not None:  # its hits are answered before Flask dispatches
-        app.wsgi_app = CacheEdge(app, app.wsgi_app, read_cache)  # type: ignore[method-assign]
+    if settings.outbox_hint and app.runtime.celery is None:
+        app.before_request(app.runtime.relay.start)  # in-process: sweeps from the first request
+    app.budget = Budget(settings.redis_url)
+    app.read_cache = cache.register(app, settings, database)
+    if app.read_cache is not None:  # its hits are answered before Flask dispatches
+        app.wsgi_app = CacheEdge(app, app.wsgi_app, app.read_cache)  # type: ignore[method-assign]
 
     auth.configure(app, settings)
     cors.register(

@@ -286,7 +286,7 @@ def request_digest(environ: WSGIEnvironment) -> str:
 
 
 def _cache() -> ReadCache | None:
-    return cast("ReadCache | None", current_app.extensions.get("conduit_read_cache"))
+    return cast("ReadCache | None", getattr(current_app, "read_cache", None))
 
 
 def health() -> Health:
@@ -343,12 +343,10 @@ def register(app: Flask, settings: Settings, database: Database) -> ReadCache | 
     The caller puts its edge (api/cache_edge.py) in front of the app.
     """
     if not (settings.redis_url and settings.read_cache):
-        app.extensions["conduit_read_cache"] = None
         return None
     read_cache = ReadCache(
         settings.redis_url, settings.read_cache_ttl_seconds, version=app.config["API_VERSION"]
     )
-    app.extensions["conduit_read_cache"] = read_cache
     # The writer's sessions only (those of one_transaction included): reads never commit.
     event.listen(database.session, "after_commit", _committed)
     app.after_request(_invalidate)

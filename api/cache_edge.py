@@ -22,7 +22,6 @@ from flask import Flask
 from werkzeug.http import remove_entity_headers
 
 from api import observability
-from api.budget import Budget
 from api.cache import (
     CACHEABLE,
     CACHEABLE_METHODS,
@@ -32,6 +31,7 @@ from api.cache import (
     ReadCache,
     request_digest,
 )
+from api.context import runtime_of, web_app
 from api.headers import not_modified
 from api.ratelimit import COUNTED_AND_REFUSED, spent
 from core.settings import Settings
@@ -52,7 +52,7 @@ class CacheEdge:
         self.app = app
         self.wsgi_app = wsgi_app
         self.cache = cache
-        self.settings: Settings = app.extensions["conduit_settings"]
+        self.settings: Settings = runtime_of(app).settings
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -139,7 +139,9 @@ class CacheEdge:
 
     def _budget(self, environ: WSGIEnvironment) -> int | None:
         """Count the hit against the default budget, as every request is (api/ratelimit.py)."""
-        budget: Budget = self.app.extensions["conduit_budget"]
         return spent(
-            budget, self.settings.rate_limit_default, environ.get("REMOTE_ADDR"), "default"
+            web_app(self.app).budget,
+            self.settings.rate_limit_default,
+            environ.get("REMOTE_ADDR"),
+            "default",
         )

@@ -8,25 +8,47 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from api.budget import Budget
+from api.cache import ReadCache
 from core.settings import Settings
 from db.queries import Principal
 from db.session import Database
+from runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class WebApp(Flask):
+    """Flask, with what the web process runs on as typed attributes (set by `create_app`):
+    the runtime it shares with the worker and the commands, and its own request pipeline's
+    state."""
+
+    runtime: Runtime
+    read_cache: ReadCache | None  # None: off (no REDIS_URL, or READ_CACHE=false)
+    budget: Budget  # the rate limits' counters
+
+
+def web_app(app: Flask | None = None) -> WebApp:
+    """`app` (default: the current app) as the web app it is."""
+    return cast(WebApp, current_app if app is None else app)
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return web_app(app).runtime
+
+
 def settings() -> Settings:
-    """This app's settings (made by `create_app`)."""
-    return cast(Settings, current_app.extensions["conduit_settings"])
+    """This app's settings."""
+    return cast(WebApp, current_app).runtime.settings
 
 
 def database() -> Database:
-    """This app's engine and session factories (made by `create_app`)."""
-    return cast(Database, current_app.extensions["conduit_db"])
+    """This app's engine and session factories."""
+    return cast(WebApp, current_app).runtime.database
 
 
 def db_session() -> Session:

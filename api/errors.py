@@ -253,7 +253,7 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def _rollback() -> None:
-    if "conduit_db" not in current_app.extensions:
+    if getattr(current_app, "runtime", None) is None:  # failed before the app was built
         return
     try:
         db_session().rollback()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,6 +32,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import context
 from core.settings import Settings
 from db import outbox
 from db.errors import DatabaseUnavailable
@@ -134,7 +135,7 @@ class OutboxCollector(Collector):
 
 
 def _app_backlog() -> tuple[int, float]:
-    return outbox.backlog(current_app.extensions["conduit_db"].reader())
+    return outbox.backlog(context.database().reader())
 
 
 def metrics_registry() -> CollectorRegistry | None:
@@ -213,5 +214,4 @@ def metrics_public(app: Flask) -> bool:
     value = os.environ.get("METRICS_PUBLIC", "").strip().lower()
     if value:
         return value in {"1", "true", "yes", "on"}
-    settings = app.extensions.get("conduit_settings")
-    return getattr(settings, "app_env", "development") != "production"
+    return context.runtime_of(app).settings.app_env != "production"

@@ -21,6 +21,7 @@ from limits import RateLimitItem
 
 from api.budget import Budget, parsed
 from api.context import settings as _settings
+from api.context import web_app
 from api.errors import error_response
 from core.settings import Settings
 
@@ -45,15 +46,13 @@ def _exempt() -> bool:
 def configure(app: Flask, settings: Settings) -> None:
     if settings.redis_url is None and settings.app_env == "production":
         log.warning("REDIS_URL is not set: rate limits are counted per worker process")
-    app.extensions["conduit_budget"] = Budget(settings.redis_url)
     app.before_request(_default_budget)
 
 
 def _refusal(scope: str, setting: str) -> Response | None:
     """Count this request in `scope` against the limit `setting` names; the 429 when spent."""
     limit = getattr(_settings(), setting)
-    budget: Budget = current_app.extensions["conduit_budget"]
-    retry_after = spent(budget, limit, request.remote_addr, scope)
+    retry_after = spent(web_app().budget, limit, request.remote_addr, scope)
     return None if retry_after is None else _too_many(parsed(limit), retry_after)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event
 
 from api import create_app
+from api.context import runtime_of
 from bench.wrk import Request
 from core.settings import Settings
 
@@ -79,7 +80,7 @@ def trace(database_url: str, jwt_secret: str, samples: dict[str, Request]) -> di
         outbox_hint=False,
     )
     app = create_app(settings)
-    engine = app.extensions["conduit_db"].engine
+    engine = runtime_of(app).database.engine
     client = app.test_client()
     traced: dict[str, Any] = {}
     try:
@@ -102,5 +103,5 @@ def trace(database_url: str, jwt_secret: str, samples: dict[str, Request]) -> di
                 "round_trips": round_trips(log),
             }
     finally:
-        app.extensions["conduit_db"].dispose()
+        runtime_of(app).dispose()
     return traced

@@ -18,6 +18,7 @@ from schemathesis.transport.wsgi import WSGITransport
 
 import contracts.hooks  # noqa: F401 - registers the filter_failure hook
 from api import create_app
+from api.context import runtime_of
 from tests.support.database import PostgresServer
 from tests.support.settings import make_settings
 
@@ -32,7 +33,7 @@ def committing_app(server: PostgresServer) -> Iterator[Flask]:
     with server.database(migrate=True) as url:
         app = create_app(make_settings(url))
         yield app
-        app.extensions["conduit_db"].dispose()
+        runtime_of(app).dispose()
 
 
 class RegisteredUser:

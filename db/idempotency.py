@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, cast
 
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # past a day's keys, and no request pays for a backlog.
 PURGE_BATCH = 100
 CLAIM_ATTEMPTS = 3
+# A key (and its answer) is kept this long from its first use.
+KEPT_FOR = timedelta(hours=24)
 
 
 class State(Enum):

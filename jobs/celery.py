@@ -1,4 +1,4 @@
-"""The Celery app, made from the Flask app so that every task runs in its app context.
+"""The Celery app: it carries the runtime's settings and database, which its tasks use.
 
 Delivery guarantees, in one place: late acks (a task is acknowledged once it is done, so a
 worker killed mid-task leaves its message to be redelivered), one message prefetched at a
@@ -19,13 +19,14 @@ message to RabbitMQ, which redelivers it as before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from celery import Celery, Task
-from flask import Flask, has_app_context
+from celery import Celery
+from celery import current_app as current_celery
 from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
 from core.settings import Settings
+from db.session import Database
 
 QUEUE = "conduit"
 DEAD_LETTER = "conduit.dead"
@@ -42,17 +43,17 @@ TASK_QUEUE = Queue(
 PURGE_SECONDS = 3600.0
 
 
-def make_celery(flask_app: Flask, settings: Settings) -> Celery:
-    """The Celery app of `flask_app`: its tasks run inside `flask_app`'s app context."""
+class Jobs(Celery):  # type: ignore[misc]
+    """Celery, with what the tasks run on as typed attributes (no Flask app around them)."""
 
-    class FlaskTask(Task):  # type: ignore[misc]
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            if has_app_context():
-                return self.run(*args, **kwargs)
-            with flask_app.app_context():
-                return self.run(*args, **kwargs)
+    settings: Settings
+    database: Database
 
-    celery = Celery(flask_app.import_name, task_cls=FlaskTask, include=["jobs.tasks"])
+
+def make_celery(settings: Settings, database: Database) -> Jobs:
+    """The Celery app of a process whose settings and database are these."""
+    celery = Jobs("conduit", include=["jobs.tasks"])
+    celery.settings, celery.database = settings, database
     celery.conf.update(
         broker_url=settings.celery_broker_url,
         broker_connection_retry_on_startup=True,
@@ -76,5 +77,9 @@ def make_celery(flask_app: Flask, settings: Settings) -> Celery:
         },
     )
     celery.set_default()
-    flask_app.extensions["conduit_celery"] = celery
     return celery
+
+
+def running() -> Jobs:
+    """The Celery app the current task runs in."""
+    return cast(Jobs, current_celery)

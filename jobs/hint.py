@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import Flask
+from celery import Celery
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,6 @@ from db import retry
 from db.outbox import EMITTED
 from db.session import Database
 from jobs import relay as relaying
-from jobs.celery import make_celery
 
 log = logging.getLogger(__name__)
 # How long a woken relay waits for more commits before it claims: what a notification may be
@@ -39,13 +38,19 @@ class HintThread:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pid: int | None = None
+        self._stopped = False
 
     def wake(self) -> None:
         self.start()
         self._wake.set()
 
+    def stop(self) -> None:
+        """End the thread after its current pass (a runtime disposed of: tests)."""
+        self._stopped = True
+        self._wake.set()
+
     def start(self) -> None:
-        if self._pid == os.getpid():
+        if self._pid == os.getpid() or self._stopped:
             return
         with self._lock:
             if self._pid != os.getpid():
@@ -53,45 +58,47 @@ class HintThread:
                 self._pid = os.getpid()
 
     def _run(self) -> None:
-        while True:
+        while not self._stopped:
             if self._wake.wait(self._sweep_seconds):
                 # Let the commits of the next few milliseconds join this pass: under load one
                 # pass serves many requests.
                 time.sleep(COALESCE_SECONDS)
             self._wake.clear()
-            self.run_once()
+            if not self._stopped:
+                self.run_once()
 
     def run_once(self) -> int:
         raise NotImplementedError
 
 
 class Relay(HintThread):
-    """In-process mode (and tests): a pass relays here, with the publisher given."""
+    """In-process mode (and tests): a pass relays and delivers here, in this process."""
 
     def __init__(
         self,
-        app: Flask,
+        settings: Settings,
         database: Database,
-        publisher: Callable[[Session], Callable[[int], None]],
+        publisher: Callable[[Settings, Session], Callable[[int], None]],
         sweep_seconds: float | None,
     ) -> None:
         super().__init__(sweep_seconds)
-        self._app = app
+        self._settings = settings
         self._database = database
         self._publisher = publisher
 
     def run_once(self) -> int:
-        with self._app.app_context():  # its teardown removes the session
-            session = self._database.session()
-            try:
-                return retry.run(
-                    lambda: relaying.relay_all(session, self._publisher(session)),
-                    rollback=session.rollback,
-                )
-            except Exception:  # the sweep retries; a thread that died would never
-                log.exception("outbox relay failed; its events stay pending")
-                session.rollback()
-                return 0
+        session = self._database.session()
+        try:
+            return retry.run(
+                lambda: relaying.relay_all(session, self._publisher(self._settings, session)),
+                rollback=session.rollback,
+            )
+        except Exception:  # the sweep retries; a thread that died would never
+            log.exception("outbox relay failed; its events stay pending")
+            session.rollback()
+            return 0
+        finally:
+            self._database.remove()
 
 
 class RemoteRelay(HintThread):
@@ -112,17 +119,17 @@ class RemoteRelay(HintThread):
         return 1
 
 
-def init_app(app: Flask, settings: Settings, database: Database) -> None:
-    """Broker mode: ask the workers to relay. In-process mode: deliver here, sweep on a timer."""
+def install(settings: Settings, database: Database, celery: Celery | None) -> HintThread:
+    """The relay this process wakes after each commit that emitted: in broker mode it asks the
+    workers to relay; in-process mode it delivers here, and sweeps on a timer once started
+    (the web app starts it at its first request: after gunicorn forks)."""
     relay: HintThread
-    if settings.celery_broker_url:
-        celery = make_celery(app, settings)
+    if celery is not None:
         relay = RemoteRelay(lambda: celery.send_task("jobs.relay"))
     else:
-        relay = Relay(app, database, relaying.deliver_inline, settings.outbox_sweep_seconds)
-    app.extensions["conduit_relay"] = relay
+        relay = Relay(settings, database, relaying.deliver_inline, settings.outbox_sweep_seconds)
     if not settings.outbox_hint:
-        return
+        return relay
 
     def after_commit(session: Session) -> None:
         if session.info.pop(EMITTED, False):
@@ -134,5 +141,4 @@ def init_app(app: Flask, settings: Settings, database: Database) -> None:
     factory = database.session.session_factory
     event.listen(factory, "after_commit", after_commit)
     event.listen(factory, "after_soft_rollback", lambda session, _tx: after_rollback(session))
-    if not settings.celery_broker_url:
-        app.before_request(relay.start)  # the sweep runs from the first request on
+    return relay

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from api.context import settings as app_settings
+from core.settings import Settings
 from db import notifications
 
 SUBJECTS = {
@@ -23,9 +23,8 @@ SUBJECTS = {
 }
 
 
-def send_for(session: Session, ids: list[int]) -> int:
+def send_for(settings: Settings, session: Session, ids: list[int]) -> int:
     """Mail the notifications `ids` to recipients who want email: how many were sent."""
-    settings = app_settings()
     if not settings.smtp_host or not ids:
         return 0
     rows = notifications.mails(session, ids)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from db import outbox
 from db.models import utcnow
 from jobs import delivery
@@ -45,17 +46,17 @@ def relay_all(session: Session, publish: Callable[[int], None]) -> int:
             return total
 
 
-def deliver_inline(session: Session) -> Callable[[int], None]:
+def deliver_inline(settings: Settings, session: Session) -> Callable[[int], None]:
     """A `publish` that delivers at once, fan-out included, in the relay's own transaction."""
 
     def fan_out(event_id: int, actor_id: int, after: int) -> None:
         start: int | None = after
         while start is not None:
-            start = delivery.fan_out_batch(session, event_id, actor_id, start)
+            start = delivery.fan_out_batch(settings, session, event_id, actor_id, start)
 
-    return lambda event_id: delivery.deliver(session, event_id, fan_out)
+    return lambda event_id: delivery.deliver(settings, session, event_id, fan_out)
 
 
-def drain(session: Session) -> int:
+def drain(settings: Settings, session: Session) -> int:
     """In-process mode: relay and deliver every pending event (also what tests call)."""
-    return relay_all(session, deliver_inline(session))
+    return relay_all(session, deliver_inline(settings, session))

@@ -1,6 +1,6 @@
 """The Celery tasks: thin wrappers that give the delivery functions a session and commit.
 
-Each runs in the Flask app context (jobs/celery.py), so `database()` is this app's.
+Each runs on the settings and database its Celery app carries (jobs/celery.py `running`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api import idempotency as idempotency_policy
-from api.context import database, settings
-from db import idempotency, outbox, retry, writes
+from db import purge as purging
+from db import retry
 from db.errors import DatabaseUnavailable
 from jobs import delivery
 from jobs import relay as relaying
+from jobs.celery import running
 
 # Transient: the database restarted or is unreachable. Anything else is a bug or a poison
 # message: retrying it would only delay its dead-lettering. A lost pool process is retried
@@ -37,14 +37,18 @@ T = TypeVar("T")
 def _transaction(work: Callable[[Session], T]) -> T:
     """`work` in the worker's session, committed; run again at once after a deadlock or a
     serialization failure (db/retry.py), before Celery's slower retry for outages."""
-    session = database().session()
+    sessions = running().database.session
+    session = sessions()
 
     def run() -> T:
         result = work(session)
         session.commit()
         return result
 
-    return retry.run(run, rollback=session.rollback)
+    try:
+        return retry.run(run, rollback=session.rollback)
+    finally:
+        sessions.remove()
 
 
 @shared_task(name="jobs.relay", **RETRY)
@@ -59,9 +63,13 @@ def relay() -> int:
 def deliver(event_id: int) -> None:
     # Fan-out tasks are published inside the transaction: a rerun publishes the first batch
     # again, which the idempotent inserts make harmless.
+    settings = running().settings
     _transaction(
         lambda session: delivery.deliver(
-            session, event_id, lambda event, actor, after: fan_out.delay(event, actor, after)
+            settings,
+            session,
+            event_id,
+            lambda event, actor, after: fan_out.delay(event, actor, after),
         )
     )
 
@@ -72,9 +80,9 @@ def fan_out(event_id: int, actor_id: int, after: int) -> None:
 
     Killed before the publish, this task is redelivered (late ack) and publishes it then.
     """
-    size = settings().outbox_fan_out_batch
+    settings = running().settings
     following = _transaction(
-        lambda session: delivery.fan_out_batch(session, event_id, actor_id, after, size)
+        lambda session: delivery.fan_out_batch(settings, session, event_id, actor_id, after)
     )
     if following is not None:
         fan_out.delay(event_id, actor_id, following)
@@ -84,10 +92,4 @@ def fan_out(event_id: int, actor_id: int, after: int) -> None:
 def purge() -> dict[str, int]:
     """Lapsed sessions and logout entries, old idempotency keys, long-sent outbox events."""
     now = datetime.now(UTC)
-    session = database().session()
-    families = writes.purge_families(session, now, limit=None)
-    revoked = writes.purge_revoked_tokens(session, now)
-    idempotency.purge(session, now - idempotency_policy.KEPT_FOR)
-    events = outbox.purge_sent(session, now - outbox.RETENTION)
-    session.commit()
-    return {"families": families, "revoked": revoked, "events": events}
+    return _transaction(lambda session: purging.purge_lapsed(session, now))

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from api.context import runtime_of
 from db.migrate import upgrade
 from db.session import Database
 from tests.support import settings
@@ -59,7 +60,7 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def db(app: Flask) -> Iterator[Database]:
     """Bind the app's sessions to one connection whose transaction is rolled back after the test."""
-    database: Database = app.extensions["conduit_db"]
+    database: Database = runtime_of(app).database
     connection = database.engine.connect()
     transaction = connection.begin()
     database.bind(connection)

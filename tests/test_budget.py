@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from api.budget import Budget, batch_for, parsed
+from api.context import runtime_of
 from tests.support.redis_server import CACHE_REDIS_URL, shared_redis
 from tests.support.servers import free_port
 
@@ -120,7 +121,7 @@ def test_the_app_refuses_with_a_429_once_the_budget_is_spent(sqlite_url: str) ->
         body = {"user": {"email": "nobody@example.com", "password": "whatever-pw"}}
         assert client.post("/api/users/login", json=body).status_code == 401
     finally:
-        app.extensions["conduit_db"].dispose()
+        runtime_of(app).dispose()
 
 
 def test_batches_grow_with_the_limit_and_stop_at_32() -> None:

@@ -15,6 +15,7 @@ import redis
 from flask import Flask
 
 from api import create_app
+from api.context import runtime_of
 from api.observability import JsonFormatter
 from core import process
 from tests.factories import create_article, errors_of, register
@@ -52,7 +53,7 @@ def slug_and_app(
             redis_client.flushdb()
             yield slug, cached
     finally:
-        cached.extensions["conduit_db"].dispose()
+        runtime_of(cached).dispose()
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,7 @@ def slug_and_app(
 def test_hits_count_against_the_default_budget(slug_and_app: tuple[str, Flask]) -> None:
     slug, cached = slug_and_app
     client = cached.test_client()
-    queries = QueryCounter(cached.extensions["conduit_db"].engine)
+    queries = QueryCounter(runtime_of(cached).database.engine)
     statuses = []
     for _ in range(3):
         with queries:
@@ -131,7 +132,7 @@ def test_a_hit_makes_a_request_id_when_none_or_a_bad_one_is_sent(
 def test_head_is_a_hit_without_a_body(slug_and_app: tuple[str, Flask]) -> None:
     slug, cached = slug_and_app
     client = cached.test_client()
-    queries = QueryCounter(cached.extensions["conduit_db"].engine)
+    queries = QueryCounter(runtime_of(cached).database.engine)
     got = client.get(f"/api/articles/{slug}")
     with queries:
         head = client.head(f"/api/articles/{slug}")
@@ -143,7 +144,7 @@ def test_head_is_a_hit_without_a_body(slug_and_app: tuple[str, Flask]) -> None:
 def test_a_head_miss_goes_to_the_app_and_stores_nothing(slug_and_app: tuple[str, Flask]) -> None:
     slug, cached = slug_and_app
     client = cached.test_client()
-    queries = QueryCounter(cached.extensions["conduit_db"].engine)
+    queries = QueryCounter(runtime_of(cached).database.engine)
     for _ in range(2):
         with queries:
             assert client.head(f"/api/articles/{slug}").status_code == 200
@@ -154,7 +155,7 @@ def test_a_fill_answered_304_stores_nothing(slug_and_app: tuple[str, Flask], app
     slug, cached = slug_and_app
     etag = app.test_client().get(f"/api/articles/{slug}").headers["ETag"]
     client = cached.test_client()
-    queries = QueryCounter(cached.extensions["conduit_db"].engine)
+    queries = QueryCounter(runtime_of(cached).database.engine)
     with queries:
         assert (
             client.get(f"/api/articles/{slug}", headers={"If-None-Match": etag}).status_code == 304
@@ -191,7 +192,7 @@ def test_queries_the_view_reads_apart_never_share_an_entry(
 ) -> None:
     _slug, cached = slug_and_app
     client = cached.test_client()
-    queries = QueryCounter(cached.extensions["conduit_db"].engine)
+    queries = QueryCounter(runtime_of(cached).database.engine)
     # werkzeug keeps invalid UTF-8 percent-encoded: two different tags to the view.
     for query in ("tag=%FF", "tag=%FE"):
         with queries:

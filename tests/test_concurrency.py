@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
 from sqlalchemy import insert, text
 
+from api.context import runtime_of
 from db.models import Base, User
 from tests.factories import PASSWORD, Account, body_of, create_article, register
 from tests.support.apps import built_app
@@ -41,7 +42,7 @@ def app(postgres_server: PostgresServer) -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def empty_tables(app: Flask) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with app.extensions["conduit_db"].engine.begin() as conn:
+    with runtime_of(app).database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
 
 
@@ -51,7 +52,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 def scalar(app: Flask, sql: str, **params: Any) -> Any:
-    with app.extensions["conduit_db"].engine.connect() as conn:
+    with runtime_of(app).database.engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()
 
 
@@ -297,7 +298,7 @@ def _fan_tokens(app: Flask, count: int) -> list[dict[str, str]]:
         {"username": f"fan{i}", "username_key": f"fan{i}", "email": f"fan{i}@example.com"}
         for i in range(count)
     ]
-    with app.extensions["conduit_db"].engine.begin() as conn:
+    with runtime_of(app).database.engine.begin() as conn:
         user_ids = conn.scalars(
             insert(User).values(password_hash="unusable").returning(User.id), rows
         ).all()

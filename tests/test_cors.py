@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.context import runtime_of
 from tests.factories import Account, errors_of, register
 from tests.support.settings import make_settings
 
@@ -131,7 +132,7 @@ def build(sqlite_url: str) -> Iterator[AppFactory]:
 
     yield make
     for application in built:
-        application.extensions["conduit_db"].dispose()
+        runtime_of(application).dispose()
 
 
 def test_allowlist_echoes_allowed_origin_only(build: AppFactory) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from api import create_app
+from api.context import runtime_of
 from db import outbox
 from db.models import Base, utcnow
 from db.session import Database
@@ -51,7 +52,7 @@ def _app(url: str, **overrides: Any) -> Iterator[Flask]:
     try:
         yield application
     finally:
-        application.extensions["conduit_db"].dispose()
+        runtime_of(application).dispose()
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def empty_tables(admin: Engine) -> None:
 
 
 def database(app: Flask) -> Database:
-    found: Database = app.extensions["conduit_db"]
+    found: Database = runtime_of(app).database
     return found
 
 
@@ -237,10 +238,9 @@ def test_a_relay_holding_an_event_does_not_deadlock_the_deletion(app: Flask, adm
         thread.join(20)
         assert not thread.is_alive(), "the deletion waited for the relay's claimed event"
         assert result[0].status_code == 204
-        with app.app_context():  # delivery reads the app's settings (mail)
-            publish = relaying.deliver_inline(session)
-            for event_id in claimed:
-                publish(event_id)
+        publish = relaying.deliver_inline(runtime_of(app).settings, session)
+        for event_id in claimed:
+            publish(event_id)
         outbox.mark_sent(session, claimed, utcnow())
         session.commit()
         session.close()

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
+from api.context import runtime_of
 from api.errors import DATABASE_DOWN
 from tests.factories import body_of, create_article, errors_of, register
 from tests.support.apps import built_app
@@ -37,7 +39,7 @@ def client(app: Flask) -> FlaskClient:
 
 def drop_connections(app: Flask) -> int:
     """Terminate the server side of every pooled connection; how many there were."""
-    outside = create_engine(app.extensions["conduit_db"].engine.url, poolclass=NullPool)
+    outside = create_engine(runtime_of(app).database.engine.url, poolclass=NullPool)
     with outside.connect() as conn:
         terminated = conn.execute(
             text(
@@ -57,7 +59,7 @@ def test_a_read_on_a_lost_connection_runs_again_and_a_write_answers_503(
     assert client.get("/api/articles", headers=author.headers).status_code == 200
     assert drop_connections(app) >= 1
 
-    engine = app.extensions["conduit_db"].engine
+    engine = runtime_of(app).database.engine
     with QueryCounter(engine) as queries:
         read = client.get(f"/api/articles/{slug}", headers=author.headers)
     assert read.status_code == 200, read.json
@@ -87,9 +89,9 @@ def test_readiness_survives_a_lost_connection(app: Flask, client: FlaskClient) -
 def test_the_main_thread_keeps_its_read_connection_other_threads_return_theirs(
     app: Flask, client: FlaskClient
 ) -> None:
-    db = app.extensions["conduit_db"]
+    db = runtime_of(app).database
     db.dispose()  # nothing held from earlier tests
-    pool = db.engine.pool
+    pool = cast(QueuePool, db.engine.pool)
     assert client.get("/api/tags").status_code == 200
     assert pool.checkedout() == 1  # kept for the next request
     assert client.get("/api/tags").status_code == 200

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from api import create_app
+from api.context import runtime_of
 from db.models import OutboxEvent
 from db.session import Database
 from jobs import relay
@@ -45,15 +46,13 @@ def sink() -> Iterator[tuple[Sink, int]]:
 @pytest.fixture
 def mailing_app(app: Flask, db: Database, sink: tuple[Sink, int]) -> Iterator[Flask]:
     """The app with SMTP on the sink, in the test's transaction."""
-    settings = make_settings(
-        app.extensions["conduit_db"].url, smtp_host="127.0.0.1", smtp_port=sink[1]
-    )
+    settings = make_settings(runtime_of(app).database.url, smtp_host="127.0.0.1", smtp_port=sink[1])
     other = create_app(settings)
-    other.extensions["conduit_db"].bind(db.session().connection())
+    runtime_of(other).database.bind(db.session().connection())
     with other.app_context():
         yield other
-    other.extensions["conduit_db"].bind(None)
-    other.extensions["conduit_db"].dispose()
+    runtime_of(other).database.bind(None)
+    runtime_of(other).dispose()
 
 
 def test_one_mail_per_notification_and_none_for_opted_out(
@@ -69,7 +68,9 @@ def test_one_mail_per_notification_and_none_for_opted_out(
     slug = create_article(client, author, title="Dragons")["slug"]
     add_comment(client, keen, slug)
     session = db.session()
-    assert relay.drain(session) == 4  # two follows, the article, the comment
+    assert (
+        relay.drain(runtime_of(mailing_app).settings, session) == 4
+    )  # two follows, the article, the comment
     mails = sink[0].mails
     got = sorted((to, m["Subject"]) for to, m in mails)
     assert got == sorted(
@@ -80,7 +81,7 @@ def test_one_mail_per_notification_and_none_for_opted_out(
             ([keen.email], f"{author.username} published Dragons"),
         ]
     )  # the quiet follower got no mail of the article: opted out
-    deliver = relay.deliver_inline(session)
+    deliver = relay.deliver_inline(runtime_of(mailing_app).settings, session)
     events = list(session.scalars(select(OutboxEvent.id)))
     assert len(events) == 4
     for event_id in events:  # every event redelivered: no notification, no mail again

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.context import runtime_of
 from tests.factories import Account, body_of, create_article, errors_of, register
 from tests.support.settings import make_settings
 
@@ -451,7 +452,7 @@ def fresh_app(tmp_path: Path) -> Iterator[Flask]:
     application.add_url_rule("/api/boom", "boom", explode, methods=["GET", "POST"])
     application.add_url_rule("/api/boom-key", "boom_key", explode_key)
     yield application
-    application.extensions["conduit_db"].dispose()
+    runtime_of(application).dispose()
 
 
 @pytest.mark.parametrize("path", ["/api/boom", "/api/boom-key"])

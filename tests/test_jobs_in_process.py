@@ -13,19 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from api import create_app
+from api.context import runtime_of
+from core.settings import Settings
 from db.models import Notification, OutboxEvent
 from db.session import Database
 from jobs import relay, tasks
 from jobs.hint import Relay
 from tests.factories import create_article, register
+from tests.support.database import QueryCounter
 from tests.support.settings import make_settings
-
-
-@pytest.fixture(autouse=True)
-def _app_context(app: Flask) -> Iterator[None]:
-    """Delivery runs in the app's context (its settings decide about email), as in a task."""
-    with app.app_context():
-        yield
 
 
 def count(db: Database, what: Any) -> int:
@@ -44,7 +40,7 @@ def test_a_relay_that_dies_half_way_publishes_again_and_nothing_doubles(
     for _ in range(3):
         client.post(f"/api/profiles/{author.username}/follow", headers=register(client).headers)
     session = db.session()
-    deliver = relay.deliver_inline(session)
+    deliver = relay.deliver_inline(runtime_of(client.application).settings, session)
     published: list[int] = []
 
     def crashing(event_id: int) -> None:
@@ -57,7 +53,7 @@ def test_a_relay_that_dies_half_way_publishes_again_and_nothing_doubles(
         relay.relay(session, crashing)
     session.rollback()  # what the hint thread and the tasks do on an error
     assert pending(db) == 3  # nothing marked sent: the two published go out again
-    assert relay.drain(session) == 3
+    assert relay.drain(runtime_of(client.application).settings, session) == 3
     assert count(db, Notification) == 3 and pending(db) == 0
 
 
@@ -65,19 +61,20 @@ def test_a_relay_that_dies_half_way_publishes_again_and_nothing_doubles(
 def broker_app(app: Flask, db: Database) -> Iterator[Flask]:
     """An app in broker mode on kombu's memory transport, in the test's transaction."""
     settings = make_settings(
-        app.extensions["conduit_db"].url, celery_broker_url="memory://", outbox_fan_out_batch=2
+        runtime_of(app).database.url, celery_broker_url="memory://", outbox_fan_out_batch=2
     )
     other = create_app(settings)
-    other.extensions["conduit_db"].bind(db.session().connection())
+    runtime_of(other).database.bind(db.session().connection())
     with other.app_context():
         yield other
-    other.extensions["conduit_db"].bind(None)
-    other.extensions["conduit_db"].dispose()
+    runtime_of(other).database.bind(None)
+    runtime_of(other).dispose()
 
 
 def published(app: Flask) -> list[tuple[str, list[Any]]]:
     """The task messages waiting on the memory transport, drained."""
-    celery = app.extensions["conduit_celery"]
+    celery = runtime_of(app).celery
+    assert celery is not None
     messages = []
     with celery.connection_for_read() as conn:
         queue = conn.SimpleQueue("conduit")
@@ -124,7 +121,7 @@ def test_the_hint_relays_after_a_commit_that_emitted(client: FlaskClient, db: Da
     app = client.application
     author, fan = register(client), register(client)
     client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
-    worker = Relay(app, db, relay.deliver_inline, 3600)
+    worker = Relay(runtime_of(app).settings, db, relay.deliver_inline, 3600)
     assert worker.run_once() == 1
     assert worker.run_once() == 0
     assert count(db, Notification) == 1
@@ -136,12 +133,29 @@ def test_a_failing_relay_run_is_logged_not_fatal(
     author, fan = register(client), register(client)
     client.post(f"/api/profiles/{author.username}/follow", headers=fan.headers)
 
-    def broken(_session: Any) -> Any:
+    def broken(_settings: Settings, _session: Any) -> Any:
         def publish(_event_id: int) -> None:
             raise ConnectionError("broker down")
 
         return publish
 
-    assert Relay(client.application, db, broken, None).run_once() == 0
+    assert Relay(runtime_of(client.application).settings, db, broken, None).run_once() == 0
     assert "events stay pending" in caplog.text
     assert pending(db) == 1
+
+
+def test_the_in_process_relay_fans_out_in_batches_of_the_setting(
+    client: FlaskClient, db: Database, queries: QueryCounter
+) -> None:
+    """OUTBOX_FAN_OUT_BATCH is the in-process relay's batch too, not only the Celery task's
+    (it fell back to a constant of its own: one statement for 5 followers, not 3)."""
+    author = register(client)
+    for _ in range(5):
+        client.post(f"/api/profiles/{author.username}/follow", headers=register(client).headers)
+    relay.drain(make_settings("sqlite://"), db.session())  # the follows' own notifications
+    create_article(client, author)
+    with queries:
+        relay.drain(make_settings("sqlite://", outbox_fan_out_batch=2), db.session())
+    fan_outs = [s for s in queries.statements if s.lstrip().startswith("INSERT INTO notifications")]
+    assert len(fan_outs) == 3, queries.statements  # 2 + 2 + 1 followers
+    assert count(db, Notification) == 5 + 5

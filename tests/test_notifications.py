@@ -21,6 +21,7 @@ from db.session import Database
 from jobs import relay
 from tests.factories import Account, add_comment, body_of, create_article, errors_of, register
 from tests.support.database import QueryCounter
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +31,12 @@ def _app_context(app: Flask) -> Iterator[None]:
         yield
 
 
+# What delivery reads of the settings: no SMTP, the default fan-out batch.
+SETTINGS = make_settings("sqlite://")  # never connected to
+
+
 def drain(db: Database) -> int:
-    return relay.drain(db.session())
+    return relay.drain(SETTINGS, db.session())
 
 
 def inbox(client: FlaskClient, account: Account, query: str = "") -> dict[str, Any]:
@@ -91,7 +96,7 @@ def test_redelivery_changes_nothing(client: FlaskClient, db: Database) -> None:
     drain(db)
     session = db.session()
     ids = list(session.scalars(select(OutboxEvent.id)))
-    deliver = relay.deliver_inline(session)
+    deliver = relay.deliver_inline(SETTINGS, session)
     for event_id in ids * 2:  # as if the broker delivered every event twice more
         deliver(event_id)
     assert session.scalar(select(func.count()).select_from(Notification)) == 2

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.context import runtime_of
 from api.observability import JsonFormatter, TextFormatter, log_handler
 from core.settings import LogFormat
 from tests.factories import PASSWORD, errors_of, register
@@ -24,7 +25,7 @@ def logged_app(database_url: str) -> Iterator[Flask]:
     """An app of its own with access logs on (the shared one runs quiet)."""
     app = create_app(make_settings(database_url, access_log=True))
     yield app
-    app.extensions["conduit_db"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_request_id_is_echoed_or_generated(client: FlaskClient) -> None:
@@ -183,7 +184,7 @@ def test_log_format_follows_app_env(
     formatter: type[logging.Formatter],
 ) -> None:
     app = app_in(tmp_path, app_env)
-    assert app.extensions["conduit_settings"].log_format == log_format
+    assert runtime_of(app).settings.log_format == log_format
     (ours,) = [h for h in root_logging.handlers if getattr(h, "_conduit", False)]
     assert type(ours.formatter) is formatter
 
@@ -192,7 +193,7 @@ def test_log_format_setting_wins_over_app_env(root_logging: logging.Logger, tmp_
     app = app_in(tmp_path, "development", log_format="json")
     (ours,) = [h for h in root_logging.handlers if getattr(h, "_conduit", False)]
     assert type(ours.formatter) is JsonFormatter
-    assert app.extensions["conduit_settings"].log_format == "json"
+    assert runtime_of(app).settings.log_format == "json"
 
 
 def test_development_logs_are_readable_lines_with_the_request_id(

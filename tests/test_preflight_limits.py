@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from api import create_app
+from api.context import runtime_of
 from tests.factories import errors_of
 from tests.support.settings import make_settings
 
@@ -30,7 +31,7 @@ def limited_app(sqlite_url: str) -> Iterator[Flask]:
         )
     )
     yield app
-    app.extensions["conduit_db"].dispose()
+    runtime_of(app).dispose()
 
 
 def test_preflights_pass_once_the_budget_is_spent(limited_app: Flask) -> None:

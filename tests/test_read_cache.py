@@ -20,7 +20,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api import create_app
-from api.cache import ENTRY_PREFIX, GENERATION_KEY, ReadCache
+from api.cache import ENTRY_PREFIX, GENERATION_KEY
+from api.context import runtime_of, web_app
 from db.session import Database
 from tests.factories import Account, add_comment, body_of, create_article, register
 from tests.support.database import QueryCounter
@@ -53,7 +54,7 @@ def cache_app(database_url: str, redis_url: str) -> Flask:
 @contextmanager
 def rolled_back(*apps: Flask) -> Iterator[Database]:
     """Every app's sessions in one connection's transaction, rolled back at the end."""
-    databases: list[Database] = [a.extensions["conduit_db"] for a in apps]
+    databases: list[Database] = [runtime_of(a).database for a in apps]
     connection = databases[0].engine.connect()
     transaction = connection.begin()
     for database in databases:
@@ -79,7 +80,7 @@ def redis_client() -> Iterator[redis.Redis]:
 def cached_app(database_url: str, redis_client: redis.Redis) -> Iterator[Flask]:
     application = cache_app(database_url, CACHE_REDIS_URL)
     yield application
-    application.extensions["conduit_db"].dispose()
+    runtime_of(application).dispose()
 
 
 @dataclass
@@ -311,7 +312,7 @@ def test_a_dead_redis_is_served_around(app: Flask, database_url: str) -> None:
                 ("degraded", "degraded"),
             )
     finally:
-        dead.extensions["conduit_db"].dispose()
+        runtime_of(dead).dispose()
 
 
 class Hung:
@@ -350,14 +351,15 @@ def test_the_breaker_keeps_a_hung_redis_off_the_path(app: Flask, database_url: s
             assert ready_state(client.get("/api/ready").json) == ("degraded", "degraded")
             assert len(hung.accepted) == 1, "an open breaker must not try Redis again"
     finally:
-        application.extensions["conduit_db"].dispose()
+        runtime_of(application).dispose()
         hung.close()
 
 
 def test_a_failed_bump_is_paid_before_the_next_read(app: Flask, database_url: str) -> None:
     with private_redis() as server:
         application = cache_app(database_url, server.url)
-        cache: ReadCache = application.extensions["conduit_read_cache"]
+        cache = web_app(application).read_cache
+        assert cache is not None
         cache.break_seconds = 0.3  # the test waits it out
         admin = redis.Redis.from_url(server.url)
         try:
@@ -380,4 +382,4 @@ def test_a_failed_bump_is_paid_before_the_next_read(app: Flask, database_url: st
                 assert not cache.owed
         finally:
             admin.close()
-            application.extensions["conduit_db"].dispose()
+            runtime_of(application).dispose()

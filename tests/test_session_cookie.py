@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.context import runtime_of
 from api.cookies import COOKIE, CSRF_HEADER
 from core.settings import Settings
 from tests.factories import PASSWORD, body_of, errors_of, register
@@ -27,7 +28,7 @@ GUARD = {CSRF_HEADER: "1"}
 
 @pytest.fixture
 def cookie_mode(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings: Settings = app.extensions["conduit_settings"]
+    settings: Settings = runtime_of(app).settings
     monkeypatch.setattr(settings, "session_cookie", True)
     monkeypatch.setattr(settings, "cors_origins", [ALLOWED])
 
@@ -109,7 +110,7 @@ def test_the_origin_check_matches_as_cors_does(
 ) -> None:
     """An allowlist written with capitals admits what a browser sends (always lower case),
     as CORS does: a page CORS lets read our answers may refresh from the cookie too."""
-    monkeypatch.setattr(app.extensions["conduit_settings"], "cors_origins", ["https://App.Example"])
+    monkeypatch.setattr(runtime_of(app).settings, "cors_origins", ["https://App.Example"])
     account = register(client)
     _login(client, account.email)
     response = client.post(REFRESH, json={}, headers={**GUARD, "Origin": ALLOWED})
@@ -178,4 +179,4 @@ def test_credentialed_cors_only_for_an_explicit_allowlist(sqlite_url: str) -> No
             allowed = answer.headers.get("Access-Control-Allow-Headers", "").lower()
             assert CSRF_HEADER.lower() in allowed
         finally:
-            application.extensions["conduit_db"].dispose()
+            runtime_of(application).dispose()

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 import api.app
 from api import create_app
+from api.context import runtime_of
 from core.settings import Settings
 
 ENV_VARS = (
@@ -42,7 +43,7 @@ def app_secret(settings: Settings | None = None) -> str:
         secret: str = app.config["JWT_SECRET_KEY"]
         return secret
     finally:
-        app.extensions["conduit_db"].dispose()
+        runtime_of(app).dispose()
 
 
 # --- the JWT secret in production --------------------------------------------
@@ -85,7 +86,7 @@ def test_production_app_refuses_to_start_from_the_environment(
     try:
         assert app.config["JWT_SECRET_KEY"] == "y" * 32
     finally:
-        app.extensions["conduit_db"].dispose()
+        runtime_of(app).dispose()
 
 
 def test_production_secret_from_a_dotenv_file(isolated: Path) -> None:

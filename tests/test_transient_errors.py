@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from api import create_app
-from api.context import db_session
+from api.context import db_session, runtime_of
 from api.metrics import DB_RETRIES
 from db import retry
 from tests.support.database import PostgresServer
@@ -48,11 +48,11 @@ def app(postgres_server: PostgresServer) -> Iterator[Flask]:
 
         application.add_url_rule("/api/collide", "collide", collide, methods=["POST"])
         yield application
-        application.extensions["conduit_db"].dispose()
+        runtime_of(application).dispose()
 
 
 def tags(app: Flask) -> list[str]:
-    with app.extensions["conduit_db"].engine.connect() as conn:
+    with runtime_of(app).database.engine.connect() as conn:
         return list(conn.execute(text("SELECT name FROM tags ORDER BY name")).scalars())
 
 
@@ -99,7 +99,7 @@ def test_an_outage_is_still_503_and_not_rerun(app: Flask) -> None:
 
 def test_the_loop_of_the_relay_and_the_tasks(app: Flask) -> None:
     """`retry.run`: the same rule for units of work outside a request."""
-    engine = app.extensions["conduit_db"].engine
+    engine = runtime_of(app).database.engine
     runs: list[int] = []
     with engine.connect() as conn:
 

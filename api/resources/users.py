@@ -17,11 +17,11 @@ from api.auth import (
     presented_token,
     revoke_current_token,
 )
-from api.context import current_user, db_connection, db_session
+from api.context import current_user, db_connection, db_session, runtime_of
 from api.errors import TAKEN, fail, fail_with
 from api.extensions import Blueprint, link
-from api.passwords import Passwords
 from api.ratelimit import login_limit, register_limit
+from core.passwords import Passwords
 from db import queries, writes
 from db.models import User
 from db.queries import Principal
@@ -48,8 +48,7 @@ blp = Blueprint(
 
 
 def _passwords() -> Passwords:
-    passwords: Passwords = current_app.extensions["conduit_passwords"]
-    return passwords
+    return runtime_of(current_app).passwords
 
 
 def _user_response(

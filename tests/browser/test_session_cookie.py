@@ -19,6 +19,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from api import create_app
+from api.context import runtime_of
 from db.migrate import upgrade
 from tests.support.servers import free_port, serve
 from tests.support.settings import make_settings
@@ -83,7 +84,7 @@ def api_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     app = create_app(settings)
     with serve(app) as origin:
         yield origin, allowed, other
-    app.extensions["conduit_db"].dispose()
+    runtime_of(app).dispose()
 
 
 def _page(api: str, steps: str, username: str = "") -> Any:

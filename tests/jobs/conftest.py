@@ -58,7 +58,7 @@ def worker(app_env: dict[str, str]) -> Iterator[Callable[..., Worker]]:
     """Make workers (not started) with the shared environment and any overrides."""
     made: list[Worker] = []
 
-    def make(app: str = "jobs.worker", **overrides: str) -> Worker:
+    def make(app: str = "runtime.worker", **overrides: str) -> Worker:
         made.append(Worker({**app_env, **overrides}, app))
         return made[-1]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, literal, select, text
 
-from api import create_app
+import runtime
 from db.models import Notification, OutboxEvent, User, follows
 from db.usernames import username_key
 from tests.support.http import call
@@ -242,8 +242,8 @@ def test_a_poison_message_is_dead_lettered(
 ) -> None:
     jobs = worker()
     jobs.start()
-    app = create_app(make_settings(database_url, celery_broker_url=broker_url))
-    celery = app.extensions["conduit_celery"]
+    celery = runtime.build(make_settings(database_url, celery_broker_url=broker_url)).celery
+    assert celery is not None
     celery.send_task("jobs.deliver", args=["not an event id"])
     wait_for(lambda: queue_depths(broker_url).get("conduit.dead") == 1, 60, "a dead letter")
     assert queue_depths(broker_url).get("conduit", 0) == 0
@@ -256,9 +256,10 @@ def test_a_message_that_kills_its_process_is_dead_lettered_after_its_retries(
     retries = 2
     jobs = worker(app="tests.support.crashing_worker:celery_app", CRASH_RETRIES=str(retries))
     jobs.start()
-    app = create_app(make_settings(database_url, celery_broker_url=broker_url))
+    celery = runtime.build(make_settings(database_url, celery_broker_url=broker_url)).celery
+    assert celery is not None
     runs = tmp_path / "runs"
-    app.extensions["conduit_celery"].send_task("tests.crash", args=[str(runs)])
+    celery.send_task("tests.crash", args=[str(runs)])
     wait_for(lambda: queue_depths(broker_url).get("conduit.dead") == 1, 60, "a dead letter")
     pids = runs.read_text().split()
     print(f"\n{len(pids)} runs in pool processes {pids}, then dead-lettered")

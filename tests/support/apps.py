@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from flask import Flask
 
 from api import create_app
+from api.context import runtime_of
 from tests.support.settings import make_settings
 
 
@@ -18,4 +19,4 @@ def built_app(url: str) -> Iterator[Flask]:
     try:
         yield application
     finally:
-        application.extensions["conduit_db"].dispose()
+        runtime_of(application).dispose()

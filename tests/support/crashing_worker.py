@@ -1,4 +1,4 @@
-"""`jobs.worker`'s Celery app with one task more, for the tests: `tests.crash`, a poison
+"""`runtime.worker`'s Celery app with one task more, for the tests: `tests.crash`, a poison
 message that kills the pool process running it, every time it runs.
 
 It takes the real tasks' retry policy with `CRASH_RETRIES` (from the environment) immediate
@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 from jobs.tasks import RETRY
-from jobs.worker import celery_app
+from runtime.worker import celery_app
 
 CRASH_RETRIES = int(os.environ["CRASH_RETRIES"])
 

@@ -58,10 +58,10 @@ def queue_depths(broker_url: str) -> dict[str, int]:
 
 
 class Worker:
-    """`celery -A jobs.worker worker -B` (or `app`) in its own process group, so one signal
+    """`celery -A runtime.worker worker -B` (or `app`) in its own process group, so one signal
     reaches all."""
 
-    def __init__(self, env: dict[str, str], app: str = "jobs.worker") -> None:
+    def __init__(self, env: dict[str, str], app: str = "runtime.worker") -> None:
         self.env = env
         self.app = app
         self.tmp = Path(tempfile.mkdtemp(prefix="conduit-worker-"))

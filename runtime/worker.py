@@ -1,4 +1,4 @@
-"""The worker's entry point: `celery -A jobs.worker worker -B` (`make worker`)."""
+"""The worker's entry point: `celery -A runtime.worker worker -B` (`make worker`)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Any
 
 from celery.signals import worker_ready
 
-from api.app import create_app
+import runtime
 from jobs.celery import DEAD_LETTER_QUEUE
 
-flask_app = create_app()
-if "conduit_celery" not in flask_app.extensions:
+conduit = runtime.build()
+if conduit.celery is None:
     raise SystemExit("CELERY_BROKER_URL is not set: without a broker the web process relays")
-celery_app = flask_app.extensions["conduit_celery"]
+celery_app = conduit.celery
 
 
 @worker_ready.connect
