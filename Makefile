@@ -34,7 +34,7 @@ run: migrate ## Development server on the embedded SQLite default (http://127.0.
 	$(BIN)/flask --app api.wsgi:app run --debug --host $(HOST) --port $(PORT)
 
 serve: migrate ## Production server: gunicorn on $${HOST:-127.0.0.1}:$${PORT:-8000}, $$WEB_CONCURRENCY workers
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c api/gunicorn_conf.py api.wsgi:app
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn_conf.py api.wsgi:app
 
 # Beside `make serve` (or serve-proxy), with the same DATABASE_URL and CELERY_BROKER_URL:
 # the outbox relay sweep, notification delivery and fan-out, and the scheduled purges.

@@ -16,13 +16,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
 import runtime
-from api import auth, cache, cookies, cors, docs, errors, headers, observability, ratelimit
-from api.budget import Budget
-from api.cache_edge import CacheEdge
+from api import auth, cookies, docs, errors
 from api.context import WebApp
-from api.extensions import API_PREFIX, Api, SlugConverter
 from api.json import JSONProvider
+from api.pipeline import cache, cors, headers, observability, ratelimit
+from api.pipeline.budget import Budget
+from api.pipeline.cache_edge import CacheEdge
 from api.resources import BLUEPRINTS
+from api.seam import API_PREFIX, Api, SlugConverter
 from core.settings import INSTANCE_DIR, Settings
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from api.budget import Budget
-from api.cache import ReadCache
+from api.pipeline.budget import Budget
+from api.pipeline.cache import ReadCache
 from core.settings import Settings
 from db.queries import Principal
 from db.session import Database

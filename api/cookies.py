@@ -19,9 +19,9 @@ from typing import Any
 
 from flask import Response, after_this_request, current_app, request
 
-from api import cors
 from api.context import settings as _settings
 from api.errors import fail
+from api.pipeline import cors
 
 COOKIE = "conduit_refresh"
 COOKIE_PATH = "/api/users"

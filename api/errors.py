@@ -26,7 +26,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from api.context import SAFE_METHODS, database, db_session
-from api.metrics import DB_RETRIES
 from db import retry
 from db.errors import Kind, is_disconnect, violation
 
@@ -234,7 +233,7 @@ def _rerun_transient(error: DBAPIError, kind: str) -> Response:
         log.warning("transient database error (%s) after %d reruns: %s", kind, reruns, error.orig)
         return error_response(409, {WHOLE_REQUEST: [CONFLICT]}, {"Retry-After": "1"})
     g.transient_reruns = reruns + 1
-    DB_RETRIES.labels(kind).inc()
+    retry.RETRIES.labels(kind).inc()
     log.info("transient database error (%s), running the request again: %s", kind, error.orig)
     database().remove()
     retry.pause(reruns)

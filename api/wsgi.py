@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn -c api/gunicorn_conf.py api.wsgi:app`."""
+"""WSGI entry point: `gunicorn -c deploy/gunicorn_conf.py api.wsgi:app`."""
 
 from api import create_app
 

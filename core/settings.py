@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # Shared state between workers and replicas (rate-limit counters, the read cache); None:
     # in-process memory for the counters, and no read cache.
     redis_url: str | None = None
-    # Anonymous article, comment and tag reads answered from Redis (api/cache.py); a write
+    # Anonymous article, comment and tag reads answered from Redis (api/pipeline/cache.py); a write
     # makes them unreachable at once, the TTL only bounds what a failed invalidation leaves.
     read_cache: bool = True
     read_cache_ttl_seconds: int = Field(default=60, ge=1, le=3600)

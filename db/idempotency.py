@@ -1,6 +1,6 @@
 """Idempotency keys: claim one, replay its answer, store it, release it, purge lapsed ones.
 
-The policy (what is stored, for how long, the lease) is in api/idempotency.py; these are
+The policy (what is stored, for how long, the lease) is in api/pipeline/idempotency.py; these are
 its statements, and `one_transaction`, which gives a request's writes and its answer one
 commit. Callers commit the claim.
 """

@@ -217,7 +217,7 @@ class IdempotencyKey(Base):
     """An `Idempotency-Key` on a create: a leased claim while it runs, then the answer it got.
 
     The answer is written in the transaction of the create itself, so a create is stored
-    if and only if its answer is (api/idempotency.py).
+    if and only if its answer is (api/pipeline/idempotency.py).
     """
 
     __tablename__ = "idempotency_keys"

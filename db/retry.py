@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import psycopg
+from prometheus_client import Counter
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ T = TypeVar("T")
 TRANSIENT = {"40P01": "deadlock", "40001": "serialization", "55P03": "lock_timeout"}
 # Runs of one unit of work in all, the first included.
 ATTEMPTS = 4
+RETRIES = Counter(
+    "conduit_db_retries_total", "Units of work rerun after a transient database error", ["kind"]
+)
 
 
 def transient_kind(error: BaseException) -> str | None:
@@ -47,7 +51,6 @@ def run(
     work: Callable[[], T],
     *,
     rollback: Callable[[], None],
-    counted: Callable[[str], None] | None = None,
     attempts: int = ATTEMPTS,
 ) -> T:
     """`work()`, run again (after `rollback()`) while it fails transiently, `attempts` runs in
@@ -61,7 +64,6 @@ def run(
                 raise
             rollback()
             log.info("transient database error (%s), running again: %s", kind, error.orig)
-            if counted is not None:
-                counted(kind)
+            RETRIES.labels(kind).inc()
             pause(attempt)
     raise AssertionError("unreachable")  # the loop returns or raises

@@ -128,7 +128,7 @@ def error_pages(max_content_length: int) -> str:
     Internal URIs, not named locations: nginx cannot redirect a request whose request line
     it could not parse to a named location (it has no URI), but it can to a URI.
     """
-    from api.gunicorn_worker import RETRY_AFTER, error_body, security_headers
+    from deploy.gunicorn_worker import RETRY_AFTER, error_body, security_headers
 
     indent = " " * 8
     lines = []

@@ -12,7 +12,7 @@ A second signal stops both at once.
 Read from the environment: HOST, PORT (nginx's address); the app's settings (through
 core.settings, so `.env` counts too: MAX_CONTENT_LENGTH sizes nginx's body limit, PROXY_COUNT
 is at least 1, ACCESS_LOG turns nginx's JSON access log on or off); WEB_CONCURRENCY, GUNICORN_*
-and METRICS_BIND (gunicorn, api/gunicorn_conf.py); NGINX (the binary), NGINX_WORKER_PROCESSES
+and METRICS_BIND (gunicorn, deploy/gunicorn_conf.py); NGINX (the binary), NGINX_WORKER_PROCESSES
 (`auto`), NGINX_WORKER_CONNECTIONS (1024), NGINX_CLIENT_TIMEOUT (10 s: a client's headers must
 arrive within it, its body may pause that long). Every log line goes to stderr.
 """
@@ -41,7 +41,7 @@ from typing import IO, Any
 
 from deploy.nginx import ROOT, AppFacts, Options, app_facts, listen_address, nginx_conf
 
-GUNICORN_CONF = ROOT / "api" / "gunicorn_conf.py"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn_conf.py"
 START_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1
 

@@ -1,4 +1,4 @@
-"""The default rate limit's budget (api/budget.py) on a real Redis: shared by the workers, exact
+"""The default rate limit's budget (api/pipeline/budget.py) on a real Redis: shared by the workers, exact
 for small limits, batched for large ones (within the bound the module states), and still
 counting, per worker, while Redis is away."""
 
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from api.budget import Budget, batch_for, parsed
 from api.context import runtime_of
+from api.pipeline.budget import Budget, batch_for, parsed
 from tests.support.redis_server import CACHE_REDIS_URL, shared_redis
 from tests.support.servers import free_port
 

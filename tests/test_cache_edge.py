@@ -1,4 +1,4 @@
-"""What a read-cache hit still does though Flask never sees it (api/cache_edge.py): the
+"""What a read-cache hit still does though Flask never sees it (api/pipeline/cache_edge.py): the
 default rate-limit budget counts it, the metrics and the access log record it, the request
 id is echoed or made, HEAD is answered without a body, and a filling request answered 304
 stores nothing. That a hit is the uncached answer byte for byte: tests/test_read_cache.py."""
@@ -16,7 +16,7 @@ from flask import Flask
 
 from api import create_app
 from api.context import runtime_of
-from api.observability import JsonFormatter
+from api.pipeline.observability import JsonFormatter
 from core import process
 from tests.factories import create_article, errors_of, register
 from tests.support.database import QueryCounter

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select, update
 
-from api import idempotency
+from api.pipeline import idempotency
 from db import idempotency as keys
 from db.models import Article, Comment, IdempotencyKey, TokenFamily, User, utcnow
 from db.session import Database

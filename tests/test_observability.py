@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.context import runtime_of
-from api.observability import JsonFormatter, TextFormatter, log_handler
+from api.pipeline.observability import JsonFormatter, TextFormatter, log_handler
 from core.settings import LogFormat
 from tests.factories import PASSWORD, errors_of, register
 from tests.support.settings import make_settings

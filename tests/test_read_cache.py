@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api import create_app
-from api.cache import ENTRY_PREFIX, GENERATION_KEY
 from api.context import runtime_of, web_app
+from api.pipeline.cache import ENTRY_PREFIX, GENERATION_KEY
 from db.session import Database
 from tests.factories import Account, add_comment, body_of, create_article, register
 from tests.support.database import QueryCounter

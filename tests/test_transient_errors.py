@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from api import create_app
 from api.context import db_session, runtime_of
-from api.metrics import DB_RETRIES
 from db import retry
 from tests.support.database import PostgresServer
 from tests.support.settings import make_settings
@@ -57,7 +56,7 @@ def tags(app: Flask) -> list[str]:
 
 
 def retries(kind: str) -> float:
-    value: float = DB_RETRIES.labels(kind)._value.get()
+    value: float = retry.RETRIES.labels(kind)._value.get()
     return value
 
 

@@ -5,7 +5,6 @@ What several of them need lives in `_shared`; no resource module imports another
 
 from __future__ import annotations
 
-from api.extensions import Blueprint
 from api.resources import (
     articles,
     comments,
@@ -16,6 +15,7 @@ from api.resources import (
     tags,
     users,
 )
+from api.seam import Blueprint
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     users.blp,

@@ -8,8 +8,8 @@ from flask.views import MethodView
 
 from api.context import current_user, db_connection, db_session, viewer_id
 from api.errors import fail, found
-from api.extensions import Blueprint, link
 from api.resources._shared import SLUG, article_response
+from api.seam import Blueprint, link
 from db import outbox, queries, writes
 from schemas.articles import (
     ArticlesQuery,

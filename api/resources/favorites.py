@@ -7,8 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from api.context import current_user, db_session
-from api.extensions import Blueprint
 from api.resources._shared import SLUG, article_response
+from api.seam import Blueprint
 from db import outbox, writes
 from schemas.articles import SingleArticleResponse
 

@@ -10,11 +10,11 @@ from flask.views import MethodView
 from marshmallow import fields
 from marshmallow.validate import OneOf
 
-from api import cache as read_cache
 from api.context import db_session
 from api.errors import DATABASE_DOWN, fail
-from api.extensions import Blueprint
-from api.ratelimit import exempt
+from api.pipeline import cache as read_cache
+from api.pipeline.ratelimit import exempt
+from api.seam import Blueprint
 from db import outbox, queries
 from db.errors import DatabaseUnavailable
 from db.migrate import alembic_config

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from api.context import current_user, db_session
-from api.extensions import Blueprint
+from api.seam import Blueprint
 from db import notifications
 from schemas.notifications import (
     MarkRead,

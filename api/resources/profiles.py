@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from api.context import current_user, db_connection, db_session, viewer_id
 from api.errors import fail, found
-from api.extensions import Blueprint, link
+from api.seam import Blueprint, link
 from db import outbox, queries, writes
 from schemas.profiles import ProfileResponse
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from api.context import db_connection
-from api.extensions import Blueprint
+from api.seam import Blueprint
 from db import queries
 from schemas.tags import TagsResponse
 

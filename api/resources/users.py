@@ -19,8 +19,8 @@ from api.auth import (
 )
 from api.context import current_user, db_connection, db_session, runtime_of
 from api.errors import TAKEN, fail, fail_with
-from api.extensions import Blueprint, link
-from api.ratelimit import login_limit, register_limit
+from api.pipeline.ratelimit import login_limit, register_limit
+from api.seam import Blueprint, link
 from core.passwords import Passwords
 from db import queries, writes
 from db.models import User

@@ -33,9 +33,9 @@ from typing import Any
 import pytest
 
 from api.errors import DEFAULT_ERRORS
-from api.gunicorn_worker import PROTOCOL_ERRORS
-from api.headers import API_CSP
+from core.http import API_CSP
 from db.migrate import upgrade
+from deploy.gunicorn_worker import PROTOCOL_ERRORS
 from deploy.nginx import BODY_MARGIN, ERROR_URI, Options, find_nginx
 from deploy.serve import Stack
 from tests.conftest import unavailable

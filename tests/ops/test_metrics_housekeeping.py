@@ -1,7 +1,7 @@
 """Metrics survive dead workers, the directory stays bounded, and nothing is left behind.
 
 Each gunicorn worker writes its samples to files of its own in PROMETHEUS_MULTIPROC_DIR; when
-one dies, the master folds its counters and histograms into an archive (api/metrics.py),
+one dies, the master folds its counters and histograms into an archive (api/pipeline/metrics.py),
 so totals never go back however many workers die, and the directory holds the live workers'
 files plus one archive per type. Proven on a live gunicorn with 2 workers: 100 SIGKILLs in a
 loop, requests between (each killed worker had counted some); the request counter summed over
@@ -26,7 +26,7 @@ from pathlib import Path
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
-from api.metrics import ARCHIVE, FOLDED_TYPES
+from core.metrics import ARCHIVE, FOLDED_TYPES
 from tests.live import free_port
 from tests.ops.conftest import call, gunicorn_server
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cache import BREAK_SECONDS
+from api.pipeline.cache import BREAK_SECONDS
 from tests.support.http import Reply, call, parked, ready_state, register, send
 from tests.support.ops import REDIS_URL, gunicorn_server, pid_log_env, workers_of
 from tests.support.redis_server import private_redis

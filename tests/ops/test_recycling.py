@@ -1,6 +1,6 @@
 """Worker recycling (GUNICORN_MAX_REQUESTS) under concurrent load: no request lost, recycles
 spread by the jitter, and one "Autorestarting worker" line per recycled worker, not one per
-request its drain serves (api/gunicorn_conf.py's worker_exit)."""
+request its drain serves (deploy/gunicorn_conf.py's worker_exit)."""
 
 from __future__ import annotations
 

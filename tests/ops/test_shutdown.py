@@ -10,7 +10,7 @@ connections, one every 10 ms, until it is gone. Every registration must get its 
     finishes what it holds while gunicorn, still up, answers it; then gunicorn stops; the
     launcher exits 0, leaving no process and no temporary directory behind.
 (b) gunicorn alone (`make serve`), SIGTERM to its master: the workers serve what is queued
-    (api/gunicorn_conf.py's worker_exit), then close their listeners.
+    (deploy/gunicorn_conf.py's worker_exit), then close their listeners.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def gunicorn_server(
                 "-m",
                 "gunicorn",
                 "-c",
-                str(ROOT / "api" / "gunicorn_conf.py"),
+                str(ROOT / "deploy" / "gunicorn_conf.py"),
                 "api.wsgi:app",
             ],
             cwd=ROOT,

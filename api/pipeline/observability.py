@@ -1,5 +1,5 @@
 """Request ids, log lines (readable text or JSON, one per request), and each request counted in
-the metrics (api/metrics.py)."""
+the metrics (api/pipeline/metrics.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import IO
 import orjson
 from flask import Flask, Response, g, has_app_context, request
 
-from api.metrics import LATENCY, REQUESTS, metrics_public, metrics_response
+from api.pipeline.metrics import LATENCY, REQUESTS, metrics_public, metrics_response
 from core import process
 from core.settings import LogFormat
 
@@ -142,7 +142,7 @@ def record(
 ) -> None:
     """Count a finished request in the metrics and write its access line (when enabled).
 
-    Flask's `after_request` and the read cache's edge (api/cache_edge.py) both report here.
+    Flask's `after_request` and the read cache's edge (api/pipeline/cache_edge.py) both report here.
     """
     if endpoint != "/metrics":
         REQUESTS.labels(method, endpoint, str(status)).inc()

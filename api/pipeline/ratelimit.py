@@ -1,5 +1,5 @@
 """Rate limits per client address, counted in Redis (shared by all workers and replicas), in
-memory for `make run`: `api/budget.py` counts them.
+memory for `make run`: `api/pipeline/budget.py` counts them.
 
 Login and registration (`RATE_LIMIT_LOGIN`, `RATE_LIMIT_REGISTER`) are counted exactly, each
 attempt a round trip to Redis; every other request counts against `RATE_LIMIT_DEFAULT`, in
@@ -19,10 +19,10 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, current_app, request
 from limits import RateLimitItem
 
-from api.budget import Budget, parsed
 from api.context import settings as _settings
 from api.context import web_app
 from api.errors import error_response
+from api.pipeline.budget import Budget, parsed
 from core.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Marks a view the default budget does not count (its own limit, or none).
 OWN_LIMIT = "_conduit_own_rate_limit"
 # WSGI environ: the read cache's edge counted this hit against the default budget and found
-# it spent; the value is the 429's Retry-After (api/cache_edge.py).
+# it spent; the value is the 429's Retry-After (api/pipeline/cache_edge.py).
 COUNTED_AND_REFUSED = "conduit.budget.refused"
 
 

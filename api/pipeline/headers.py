@@ -8,17 +8,22 @@ from flask import Flask, Response, request
 from werkzeug.http import is_resource_modified
 
 from api.docs import DOCS_CSP, DOCS_PATH
+from core.http import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The docs page loads its own script and styles: its policy allows them.
+DOCS_HEADERS = tuple(
+    (name, DOCS_CSP if name == "Content-Security-Policy" else value)
+    for name, value in SECURITY_HEADERS
+)
 
 
 def not_modified(environ: WSGIEnvironment, etag: str | None) -> bool:
     """Whether the request's `If-None-Match` already holds `etag` (unquoted): a 304 answers.
 
-    The conditional views (api/extensions.py) and the read cache's hits (api/cache_edge.py)
+    The conditional views (api/seam.py) and the read cache's hits (api/pipeline/cache_edge.py)
     both ask here.
     """
     return (
@@ -38,11 +43,7 @@ def register(app: Flask) -> None:
         # HTTPException for every name they lack, on `in`, get() and setdefault() alike.
         present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterate pairs
         docs = request.path == DOCS_PATH or request.path.startswith(f"{DOCS_PATH}/")
-        for name, value in (
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
-            ("Content-Security-Policy", DOCS_CSP if docs else API_CSP),
-        ):
+        for name, value in DOCS_HEADERS if docs else SECURITY_HEADERS:
             if name.lower() not in present:
                 headers.add(name, value)
         if "Authorization" in request.headers:

@@ -12,7 +12,7 @@ let a reader that read just before it fill the new generation with the old data.
 older generations are never read again; the TTL only reclaims them (and bounds a failed bump).
 
 A hit costs one round trip: one script reads the generation and the entry. A miss adds the
-SET of the answer. Hits are answered by the edge (api/cache_edge.py) before Flask dispatches
+SET of the answer. Hits are answered by the edge (api/pipeline/cache_edge.py) before Flask dispatches
 anything; the entry holds the answer's headers (its ETag among them), so a hit answers
 `If-None-Match` with the same 304 and never hashes the body again.
 
@@ -296,7 +296,7 @@ def health() -> Health:
 
 
 def cached(view: F) -> F:
-    """Let the edge (api/cache_edge.py) store this view's anonymous 200s; hits never get here.
+    """Let the edge (api/pipeline/cache_edge.py) store this view's anonymous 200s; hits never get here.
 
     The edge looks the request up before Flask dispatches it and marks a miss it will fill;
     the view says it is cacheable by naming its URL rule there.
@@ -340,7 +340,7 @@ def _invalidate(response: Response) -> Response:
 def register(app: Flask, settings: Settings, database: Database) -> ReadCache | None:
     """The read cache, invalidated by every committed write; None when it is off.
 
-    The caller puts its edge (api/cache_edge.py) in front of the app.
+    The caller puts its edge (api/pipeline/cache_edge.py) in front of the app.
     """
     if not (settings.redis_url and settings.read_cache):
         return None

@@ -19,10 +19,10 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
-from api import cache, idempotency
 from api.auth import optional_user, require_user
 from api.errors import fail, handle_http_exception
-from api.headers import not_modified
+from api.pipeline import cache, idempotency
+from api.pipeline.headers import not_modified
 from db.models import IDEMPOTENCY_KEY_MAX
 from db.queries import Principal
 from schemas.errors import GenericErrorModel
@@ -334,7 +334,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return self.doc(security=[])(func)
 
     def cached(self, func: F) -> F:
-        """Anonymous reads answered from the shared read cache (api/cache.py); outermost.
+        """Anonymous reads answered from the shared read cache (api/pipeline/cache.py); outermost.
 
         Any write that commits makes them unreachable before its answer leaves.
         """
@@ -358,7 +358,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         Stack it right under `arguments` (a body that fails validation claims no key) and
         over `response` (it stores the response made). `token` names where the answer
         carries an access token, which is reissued on replay rather than stored.
-        See api/idempotency.py.
+        See api/pipeline/idempotency.py.
         """
 
         def decorator(view: F) -> F:

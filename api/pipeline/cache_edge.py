@@ -8,7 +8,7 @@ entry holds the headers the app's whole stack sent on the miss (security headers
 that `Origin`, the ETag), so a hit is the uncached answer byte for byte (tests assert it).
 
 A miss goes to the app with the generation and digest it read; when the view is a cached one
-(`api.cache.cached` names its URL rule in the environ) and the answer is a 200 without a
+(`api.pipeline.cache.cached` names its URL rule in the environ) and the answer is a 200 without a
 cookie, the edge stores what the client is sent. A 304 to the filling request stores nothing.
 """
 
@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from werkzeug.http import remove_entity_headers
 
-from api import observability
-from api.cache import (
+from api.context import runtime_of, web_app
+from api.pipeline import observability
+from api.pipeline.cache import (
     CACHEABLE,
     CACHEABLE_METHODS,
     FILL,
@@ -31,9 +32,8 @@ from api.cache import (
     ReadCache,
     request_digest,
 )
-from api.context import runtime_of, web_app
-from api.headers import not_modified
-from api.ratelimit import COUNTED_AND_REFUSED, spent
+from api.pipeline.headers import not_modified
+from api.pipeline.ratelimit import COUNTED_AND_REFUSED, spent
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class CacheEdge:
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
     def _budget(self, environ: WSGIEnvironment) -> int | None:
-        """Count the hit against the default budget, as every request is (api/ratelimit.py)."""
+        """Count the hit against the default budget, as every request is (api/pipeline/ratelimit.py)."""
         return spent(
             web_app(self.app).budget,
             self.settings.rate_limit_default,

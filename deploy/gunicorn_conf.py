@@ -21,7 +21,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() 
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # gunicorn's sync and gthread workers, answering their own refusals as JSON (never HTML).
 worker_class = (
-    "api.gunicorn_worker.JsonThreadWorker" if threads > 1 else "api.gunicorn_worker.JsonSyncWorker"
+    "deploy.gunicorn_worker.JsonThreadWorker"
+    if threads > 1
+    else "deploy.gunicorn_worker.JsonSyncWorker"
 )
 # A request is cut off after this; PostgreSQL's statement_timeout (db/session.py) is lower.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
@@ -34,9 +36,9 @@ limit_request_line = 8190
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 2
 # The app (and its engine and pool) is created in each worker after fork, never shared. The
-# master does import the app's modules (the worker class lives in the `api` package), so a new
-# worker only builds the app (0.1 s, not 1.3 s of imports); but `kill -HUP` does not load new
-# code either: restart, or USR2 then TERM the old master.
+# master imports the app's modules (`on_starting`), and runs none of them, so a new worker
+# only builds the app (0.1 s, not 1.3 s of imports); but `kill -HUP` does not load new code
+# either: restart, or USR2 then TERM the old master.
 preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
@@ -63,7 +65,8 @@ def _ours(directory: Path) -> bool:
 
 
 def on_starting(server: Any) -> None:
-    from api.metrics import prepare_metrics_dir
+    import api.app  # noqa: F401  (imported once here, inherited by every worker's fork)
+    from core.metrics import prepare_metrics_dir
 
     directory = _metrics_dir()
     prepare_metrics_dir(directory, ours=_ours(directory))
@@ -73,7 +76,7 @@ def on_starting(server: Any) -> None:
 def when_ready(server: Any) -> None:
     # Kept on the arbiter, which outlives this module (re-read on every HUP).
     if metrics_bind and getattr(server, "conduit_metrics_server", None) is None:
-        from api.metrics import serve_metrics
+        from deploy.metrics import serve_metrics
 
         server.conduit_metrics_server = serve_metrics(metrics_bind)
         server.log.info("metrics on http://%s/metrics", metrics_bind)
@@ -88,7 +91,7 @@ def post_fork(server: Any, worker: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     """A worker is gone (killed, recycled or stopped): fold its counters into the archive."""
-    from api.metrics import fold_dead_worker
+    from core.metrics import fold_dead_worker
 
     # Runs in the master while it reaps; an exception here would end the master with status 1.
     try:

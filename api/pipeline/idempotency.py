@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
 KEPT_FOR = keys.KEPT_FOR
-# gunicorn ends a request after GUNICORN_TIMEOUT (api/gunicorn_conf.py); past that and a
+# gunicorn ends a request after GUNICORN_TIMEOUT (deploy/gunicorn_conf.py); past that and a
 # margin, a claim without an answer belongs to a dead worker.
 LEASE = timedelta(seconds=int(os.environ.get("GUNICORN_TIMEOUT", "30")) + 5)
 VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")

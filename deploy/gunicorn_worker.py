@@ -3,7 +3,7 @@
 gunicorn refuses what it cannot hand to the app (a malformed request line, an overlong URI,
 too many or too large headers, an unsupported transfer coding) with an HTML page of its own
 (`Worker.handle_error`, then `util.write_error`). These workers write the same refusals as
-`{"errors": {"request": ["..."]}}` with the security headers of `api/headers.py`, so even
+`{"errors": {"request": ["..."]}}` with the security headers of `api/pipeline/headers.py`, so even
 `make serve` without nginx never answers HTML. A sync worker that gunicorn aborts for running
 past `timeout` answers the request it was stuck on with a JSON 504 before it dies (a 503 if it
 is stopped at once, by SIGINT or SIGQUIT).
@@ -32,6 +32,8 @@ from gunicorn.http import errors  # type: ignore[import-untyped]
 from gunicorn.http.wsgi import Response, default_environ  # type: ignore[import-untyped]
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 from gunicorn.workers.sync import SyncWorker  # type: ignore[import-untyped]
+
+from core.http import SECURITY_HEADERS
 
 # status -> (reason phrase, key, message). Keys by the rule of api/errors.py: `request` for a
 # request refused as a whole, `server` for 5xx. 413's message gets the limit appended.
@@ -63,14 +65,8 @@ DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 def security_headers() -> dict[str, str]:
-    """The headers api/headers.py puts on every API response."""
-    from api.headers import API_CSP  # the app's package; loaded by then in the worker
-
-    return {
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": API_CSP,
-    }
+    """The headers the app puts on every API response (core/http.py)."""
+    return dict(SECURITY_HEADERS)
 
 
 def error_body(status: int, max_content_length: int | None = None) -> bytes:

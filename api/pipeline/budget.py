@@ -10,7 +10,7 @@ requests beyond the limit before it learns the total, about 1% of the limit per 
 Measured under load (`make bench`), the per-request INCR was a quarter of a cached read's time.
 
 The login and registration limits (10 a minute) are small, so their batch is 1: each attempt
-is counted in Redis before it is let through (api/ratelimit.py). Without Redis (`make run`)
+is counted in Redis before it is let through (api/pipeline/ratelimit.py). Without Redis (`make run`)
 the budget is counted in the worker's memory. A Redis failure lets requests through and counts them locally until
 Redis answers again (`BREAK_SECONDS` later at the earliest).
 """
