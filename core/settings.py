@@ -5,6 +5,8 @@ Building them reads; it writes nothing (the development JWT key is made by `crea
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,60 @@ LogFormat = Literal["json", "text"]
 def _log_format_for(values: dict[str, Any]) -> LogFormat:
     """Unset LOG_FORMAT: readable lines in development, JSON everywhere else."""
     return "text" if values.get("app_env", "development") == "development" else "json"
+
+
+def _default_workers() -> int:
+    return min((os.cpu_count() or 1) * 2, 8)
+
+
+class ServerSettings(BaseSettings):
+    """How a node is served: gunicorn's, nginx's and the metrics listener's knobs.
+
+    Read by gunicorn's config (deploy/gunicorn_conf.py), `make serve-proxy` (deploy/), and the
+    app where it must agree with them (the idempotency lease outlives GUNICORN_TIMEOUT). Kept
+    apart from `Settings` so that the launchers read it without the app's own validation
+    (a production JWT key, say); `Settings.server` is the same section for the app. An
+    empty variable means its default, as the shell scripts that set them expect.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # e.g. `unix:/run/conduit/gunicorn.sock` (what `make serve-proxy` uses); wins over HOST/PORT
+    gunicorn_bind: str | None = None
+    web_concurrency: int = Field(default_factory=_default_workers, ge=1)
+    gunicorn_threads: int = Field(default=1, ge=1)
+    # A request is cut off after this; PostgreSQL's statement_timeout (db/session.py) is lower.
+    gunicorn_timeout: int = Field(default=30, ge=1)
+    gunicorn_graceful_timeout: int = Field(default=20, ge=1)
+    gunicorn_max_requests: int = Field(default=100_000, ge=0)
+    gunicorn_access_log: str | None = None
+    # `host:port` where gunicorn's master serves /metrics for every worker (never via nginx)
+    metrics_bind: str = ""
+    # whether the app also serves /metrics on its own port; unset: everywhere but production
+    metrics_public: bool | None = None
+    # Where the workers' metric files go (prometheus_client's own variable); unset, gunicorn's
+    # config names one of its own (CONDUIT_OWN_METRICS_DIR then says so), removed at exit.
+    prometheus_multiproc_dir: str = ""
+    conduit_own_metrics_dir: str = ""
+    nginx: str = ""  # the nginx binary; empty: found on PATH or in /usr/sbin
+    nginx_client_timeout: int = Field(default=10, ge=1)
+    nginx_worker_processes: str = "auto"
+    nginx_worker_connections: int = Field(default=1024, ge=1)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ServerSettings:
+        """The section as a child given `environ` will read it (its values win over ours)."""
+        names = {name.upper(): name for name in cls.model_fields}
+        given: dict[str, Any] = {
+            names[key]: value for key, value in environ.items() if key in names and value
+        }
+        return cls(**given)
+
+    @property
+    def bind(self) -> str:
+        return self.gunicorn_bind or f"{self.host}:{self.port}"
 
 
 class Settings(BaseSettings):
@@ -84,6 +140,8 @@ class Settings(BaseSettings):
     smtp_from: str = "Conduit <notifications@localhost>"
     # Followers notified per fan-out statement and task: 10,000 followers are 10 tasks.
     outbox_fan_out_batch: int = Field(default=1000, ge=1, le=100_000)
+    # How the node is served (gunicorn, nginx, metrics): read here too where the app must agree.
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -119,3 +177,8 @@ class Settings(BaseSettings):
         if self.cors_origins:
             return self.cors_origins
         return [] if self.app_env == "production" else "*"
+
+
+def environment() -> dict[str, str]:
+    """This process's environment, whole: what a launcher hands to the servers it starts."""
+    return dict(os.environ)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
 import shutil
@@ -12,13 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.settings import ServerSettings
+
+# Every knob is core/settings.py's ServerSettings (README: Configuration).
+_server = ServerSettings()
 # GUNICORN_BIND (e.g. `unix:/run/conduit/gunicorn.sock`, what `make serve-proxy` uses) wins
 # over HOST/PORT.
-bind = os.environ.get("GUNICORN_BIND") or (
-    f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-)
-workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 8)))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+bind = _server.bind
+workers = _server.web_concurrency
+threads = _server.gunicorn_threads
 # gunicorn's sync and gthread workers, answering their own refusals as JSON (never HTML).
 worker_class = (
     "deploy.gunicorn_worker.JsonThreadWorker"
@@ -26,42 +27,44 @@ worker_class = (
     else "deploy.gunicorn_worker.JsonSyncWorker"
 )
 # A request is cut off after this; PostgreSQL's statement_timeout (db/session.py) is lower.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+timeout = _server.gunicorn_timeout
+graceful_timeout = _server.gunicorn_graceful_timeout
 keepalive = 5
 # The longest request line gunicorn allows short of "unlimited": long filter values still fit.
 limit_request_line = 8190
 # Recycling bounds what a slow leak could grow to. Workers start together, so the jitter
 # spreads their recycles over half as many requests again: they do not all leave at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests = _server.gunicorn_max_requests
 max_requests_jitter = max_requests // 2
 # The app (and its engine and pool) is created in each worker after fork, never shared. The
 # master imports the app's modules (`on_starting`), and runs none of them, so a new worker
 # only builds the app (0.1 s, not 1.3 s of imports); but `kill -HUP` does not load new code
 # either: restart, or USR2 then TERM the old master.
 preload_app = False
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+accesslog = _server.gunicorn_access_log
 errorlog = "-"
 
 # Workers write their metrics to files in one directory, which /metrics adds up. The variable
 # must be set before prometheus_client is imported (the worker class imports the app's
 # modules), so it is named here and created in `on_starting`. A directory we name is ours to
 # remove at exit; one given to us is emptied at start.
-_OWN_METRICS_DIR = "CONDUIT_OWN_METRICS_DIR"
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _named = Path(tempfile.gettempdir()) / f"conduit-metrics-{secrets.token_hex(8)}"
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[_OWN_METRICS_DIR] = str(_named)
+if not _server.prometheus_multiproc_dir:
+    _named = str(Path(tempfile.gettempdir()) / f"conduit-metrics-{secrets.token_hex(8)}")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["CONDUIT_OWN_METRICS_DIR"] = _named
+    _server = _server.model_copy(
+        update={"prometheus_multiproc_dir": _named, "conduit_own_metrics_dir": _named}
+    )
 # METRICS_BIND (`host:port`): the master itself serves /metrics there, from a thread, whatever
 # state the workers are in; nginx never forwards to it.
-metrics_bind = os.environ.get("METRICS_BIND", "").strip()
+metrics_bind = _server.metrics_bind.strip()
 
 
 def _metrics_dir() -> Path:
-    return Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    return Path(_server.prometheus_multiproc_dir)
 
 
 def _ours(directory: Path) -> bool:
-    return os.environ.get(_OWN_METRICS_DIR) == str(directory)
+    return _server.conduit_own_metrics_dir == str(directory)
 
 
 def on_starting(server: Any) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.settings import ServerSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 APP = "api.wsgi:app"
@@ -50,19 +52,17 @@ class Options:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str], **overrides: Any) -> Options:
+        """The options as the server settings (core/settings.py) read them from `environ`."""
+        server = ServerSettings.from_environ(environ)
         values: dict[str, Any] = {
-            "host": environ.get("HOST") or cls.host,
-            "port": int(environ.get("PORT") or cls.port),
-            "client_timeout": int(environ.get("NGINX_CLIENT_TIMEOUT") or cls.client_timeout),
-            "gunicorn_timeout": int(environ.get("GUNICORN_TIMEOUT") or cls.gunicorn_timeout),
-            "graceful_timeout": int(
-                environ.get("GUNICORN_GRACEFUL_TIMEOUT") or cls.graceful_timeout
-            ),
-            "worker_processes": environ.get("NGINX_WORKER_PROCESSES") or cls.worker_processes,
-            "worker_connections": int(
-                environ.get("NGINX_WORKER_CONNECTIONS") or cls.worker_connections
-            ),
-            "nginx": environ.get("NGINX") or find_nginx(),
+            "host": server.host,
+            "port": server.port,
+            "client_timeout": server.nginx_client_timeout,
+            "gunicorn_timeout": server.gunicorn_timeout,
+            "graceful_timeout": server.gunicorn_graceful_timeout,
+            "worker_processes": server.nginx_worker_processes,
+            "worker_connections": server.nginx_worker_connections,
+            "nginx": server.nginx or find_nginx(),
         }
         return cls(**{**values, **overrides})
 

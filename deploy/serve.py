@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from core.settings import environment
 from deploy.nginx import ROOT, AppFacts, Options, app_facts, listen_address, nginx_conf
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn_conf.py"
@@ -97,7 +98,7 @@ class Stack:
     """gunicorn and nginx, started together and stopped in order (a context manager)."""
 
     options: Options
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: Mapping[str, str] = field(default_factory=environment)
     stderr: IO[Any] | int | None = None
     die_with_parent: bool = False
     # Proxy to this nginx upstream (`unix:/path`, `host:port`) instead of starting gunicorn.
@@ -280,7 +281,7 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     try:
-        options = Options.from_environment(os.environ)
+        options = Options.from_environment(environment())
     except (RuntimeError, ValueError) as error:
         say(str(error), level="error")
         return 1

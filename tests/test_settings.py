@@ -11,7 +11,7 @@ from pydantic import ValidationError
 import api.app
 from api import create_app
 from api.context import runtime_of
-from core.settings import Settings
+from core.settings import ServerSettings, Settings
 
 ENV_VARS = (
     "APP_ENV",
@@ -224,3 +224,22 @@ def test_numbers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCESS_TOKEN_MINUTES", "fifteen")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_the_server_section_reads_what_gunicorn_and_nginx_are_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One source for the servers' knobs (core/settings.py ServerSettings): an empty variable
+    is its default, GUNICORN_BIND wins over HOST/PORT, a launcher's mapping wins over ours."""
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "45")
+    monkeypatch.setenv("PORT", "")
+    monkeypatch.setenv("METRICS_PUBLIC", "false")
+    server = ServerSettings()
+    assert (server.gunicorn_timeout, server.port, server.bind) == (45, 8000, "127.0.0.1:8000")
+    assert server.metrics_public is False
+    given = ServerSettings.from_environ({"GUNICORN_BIND": "unix:/tmp/g.sock", "PORT": "9"})
+    assert (given.bind, given.port, given.gunicorn_timeout) == ("unix:/tmp/g.sock", 9, 45)
+    assert Settings(database_url="sqlite://").server.gunicorn_timeout == 45  # the app: the same
+    monkeypatch.setenv("WEB_CONCURRENCY", "zero")
+    with pytest.raises(ValueError, match="web_concurrency"):
+        ServerSettings()

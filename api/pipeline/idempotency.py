@@ -26,7 +26,6 @@ import contextlib
 import functools
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -52,7 +51,14 @@ REPLAYED = "Idempotency-Replayed"
 KEPT_FOR = keys.KEPT_FOR
 # gunicorn ends a request after GUNICORN_TIMEOUT (deploy/gunicorn_conf.py); past that and a
 # margin, a claim without an answer belongs to a dead worker.
-LEASE = timedelta(seconds=int(os.environ.get("GUNICORN_TIMEOUT", "30")) + 5)
+LEASE_MARGIN = timedelta(seconds=5)
+
+
+def lease() -> timedelta:
+    """How long a claim without an answer is this request's (its gunicorn timeout and a margin)."""
+    return timedelta(seconds=context.settings().server.gunicorn_timeout) + LEASE_MARGIN
+
+
 VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 IN_PROGRESS = "is in use by a request still in progress, retry later"
 OTHER_REQUEST = "is already used for a different request"
@@ -117,7 +123,7 @@ def _run(key: str, token: TokenPath | None, respond: Callable[[], Response]) -> 
         key,
         fingerprint(),
         now=now,
-        leased_until=now + LEASE,
+        leased_until=now + lease(),
         lapsed_before=now - KEPT_FOR,
     )
     session.commit()

@@ -5,7 +5,6 @@ samples summed, core/metrics.py, plus the outbox backlog), served when `metrics_
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, Response
 from prometheus_client import (
@@ -53,7 +52,7 @@ def metrics_response() -> Response:
 
 def metrics_public(app: Flask) -> bool:
     """METRICS_PUBLIC: serve /metrics on the app's own port (default: not in production)."""
-    value = os.environ.get("METRICS_PUBLIC", "").strip().lower()
-    if value:
-        return value in {"1", "true", "yes", "on"}
-    return context.runtime_of(app).settings.app_env != "production"
+    settings = context.runtime_of(app).settings
+    if settings.server.metrics_public is not None:
+        return settings.server.metrics_public
+    return settings.app_env != "production"
