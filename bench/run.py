@@ -1,6 +1,6 @@
 """`python -m bench.run`: seed Conduit through its API, load it with wrk, compare with ceilings.
 
-Phases: a fresh PostgreSQL database; our gunicorn (tests.support.servers, 2 workers) with the
+Phases: a fresh PostgreSQL database; our gunicorn (testkit.servers, 2 workers) with the
 read cache off; a dataset created through the API, then VACUUM ANALYZE (production runs
 autovacuum, which does both; the local server may not); three ceiling servers measured on the same machine and data (static
 WSGI, bare Flask, raw SQL); every scenario under wrk (2 threads, 16 connections); then a second
@@ -31,9 +31,9 @@ from sqlalchemy import create_engine, make_url, text
 from bench import report, seed, servers, statements, wrk
 from bench.report import Ceiling
 from bench.wrk import Request, Result
-from tests.support import workers
-from tests.support.database import throwaway_database
-from tests.support.servers import gunicorn_server
+from testkit import workers
+from testkit.database import throwaway_database
+from testkit.servers import gunicorn_server
 
 RESULTS_DIR = Path(__file__).with_name("results")
 LIST_PATH = "/api/articles?limit=20"

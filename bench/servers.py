@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.servers import Server, free_port
-from tests.support.settings import ROOT
+from testkit.servers import Server, free_port
+from testkit.settings import ROOT
 
 CEILING_WORKERS = 2
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.database import PostgresServer, reachable_postgres
+from testkit.database import PostgresServer, reachable_postgres
 
 
 @pytest.fixture(scope="session")

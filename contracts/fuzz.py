@@ -16,9 +16,9 @@ import uuid
 from pathlib import Path
 
 from contracts.specs import OUR_SPEC, UPSTREAM_SPEC
-from tests.support.database import throwaway_database
-from tests.support.servers import gunicorn
-from tests.support.settings import ROOT
+from testkit.database import throwaway_database
+from testkit.servers import gunicorn
+from testkit.settings import ROOT
 
 REPORTS = ROOT / "reports"
 CONFIG = ROOT / "contracts" / "schemathesis.toml"

@@ -19,8 +19,8 @@ from schemathesis.transport.wsgi import WSGITransport
 import contracts.hooks  # noqa: F401 - registers the filter_failure hook
 from api import create_app
 from api.context import runtime_of
-from tests.support.database import PostgresServer
-from tests.support.settings import make_settings
+from testkit.database import PostgresServer
+from testkit.settings import make_settings
 
 # Users the auth provider registers are named with this prefix.
 AUTH_PREFIX = "st-"

@@ -16,7 +16,7 @@ from flask import Flask
 from contracts import harness
 from contracts.hooks import KEY_REUSED, key_reused_only, taken_only
 from contracts.specs import OUR_SPEC, operations, ours
-from tests.support.database import PostgresServer
+from testkit.database import PostgresServer
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from api import create_app
 from contracts.specs import OUR_SPEC, operations, ours, resolve
 from openapi.write import render
-from tests.support.settings import make_settings
+from testkit.settings import make_settings
 
 UPSTREAM_OPERATION_IDS = {
     "Login", "CreateUser", "GetCurrentUser", "UpdateCurrentUser", "GetProfileByUsername",

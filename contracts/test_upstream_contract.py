@@ -16,7 +16,7 @@ from flask import Flask
 
 from contracts import harness
 from contracts.specs import UPSTREAM_SPEC
-from tests.support.database import PostgresServer
+from testkit.database import PostgresServer
 
 pytestmark = pytest.mark.skipif(
     not UPSTREAM_SPEC.exists(),

@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
+from db.inserts import insert_ignore
 from db.models import IdempotencyKey
-from db.writes import insert_ignore
 
 log = logging.getLogger(__name__)
 

@@ -25,19 +25,23 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from db.inserts import dialect_insert
 from db.models import Article, Notification, OutboxEvent, User, follows
 
 COLUMNS = ("recipient_id", "type", "actor_id", "article_id", "read", "created_at", "event_id")
 
 
 def _insert(dialect: str, source: Select[*tuple[Any, ...]]) -> Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Notification.metadata.tables[Notification.__tablename__]
     # RETURNING names only the rows written now: a redelivery returns none, mails none.
-    return insert(table).from_select(COLUMNS, source).on_conflict_do_nothing().returning(table.c.id)
+    return (
+        dialect_insert(dialect, table)
+        .from_select(COLUMNS, source)
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    )
 
 
 # The event's article, if it names one, still exists, and stays until this transaction ends:

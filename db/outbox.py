@@ -30,11 +30,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.pool import NullPool
 
 from db import driver
+from db.inserts import dialect_insert
 from db.models import Article, Comment, OutboxEvent, User, follows, utcnow
 
 # Set on a session whose transaction emitted: its commit wakes the relay (jobs/hint.py).
@@ -56,9 +56,8 @@ def _key(kind: str, *ids: ColumnElement[int] | InstrumentedAttribute[int]) -> Co
 
 
 def _insert(dialect: str, source: Select[*tuple[Any, ...]]) -> Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(OutboxEvent.metadata.tables[OutboxEvent.__tablename__])
+        dialect_insert(dialect, OutboxEvent.metadata.tables[OutboxEvent.__tablename__])
         .from_select(COLUMNS, source)
         .on_conflict_do_nothing()
     )

@@ -2,9 +2,9 @@
 settings). Still used by tests/sdk/, tests/test_sdk_packages.py and tests/ops/
 test_{front_door,metrics_housekeeping,shutdown,slow_clients}.py; new code imports tests.support."""
 
-from tests.support.database import throwaway_database
-from tests.support.servers import Server, free_port, gunicorn, gunicorn_server, serve
-from tests.support.settings import DEFAULT_ADMIN_URL, ROOT
+from testkit.database import throwaway_database
+from testkit.servers import Server, free_port, gunicorn, gunicorn_server, serve
+from testkit.settings import DEFAULT_ADMIN_URL, ROOT
 
 __all__ = [
     "DEFAULT_ADMIN_URL",

@@ -14,8 +14,8 @@ import pytest
 from bench import report, run, seed, wrk
 from bench.statements import round_trips
 from bench.wrk import Request, Result
-from tests.support.database import PostgresServer
-from tests.support.settings import unavailable
+from testkit.database import PostgresServer
+from testkit.settings import unavailable
 
 # wrk 4.1 with bench/wrk.lua against the static ceiling, verbatim.
 WRK_OUTPUT = """\

@@ -13,8 +13,8 @@ import redis
 
 from api.context import runtime_of
 from api.pipeline.budget import Budget, batch_for, parsed
-from tests.support.redis_server import CACHE_REDIS_URL, shared_redis
-from tests.support.servers import free_port
+from testkit.redis_server import CACHE_REDIS_URL, shared_redis
+from testkit.servers import free_port
 
 NOW = 1_800_000_000.0  # a fixed instant: windows are fixed minutes from the epoch
 
@@ -101,8 +101,8 @@ def test_redis_away_lets_requests_through_and_counts_them_locally() -> None:
 
 def test_the_app_refuses_with_a_429_once_the_budget_is_spent(sqlite_url: str) -> None:
     from api import create_app
+    from testkit.settings import make_settings
     from tests.factories import errors_of
-    from tests.support.settings import make_settings
 
     app = create_app(
         make_settings(sqlite_url, rate_limit_enabled=True, rate_limit_default="4/minute")

@@ -18,10 +18,10 @@ from api import create_app
 from api.context import runtime_of
 from api.pipeline.observability import JsonFormatter
 from core import process
+from testkit.database import QueryCounter
+from testkit.redis_server import CACHE_REDIS_URL, shared_redis
+from testkit.settings import make_settings
 from tests.factories import create_article, errors_of, register
-from tests.support.database import QueryCounter
-from tests.support.redis_server import CACHE_REDIS_URL, shared_redis
-from tests.support.settings import make_settings
 from tests.test_read_cache import rolled_back
 
 

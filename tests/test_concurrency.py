@@ -20,9 +20,9 @@ from sqlalchemy import insert, text
 
 from api.context import runtime_of
 from db.models import Base, User
+from testkit.database import PostgresServer
 from tests.factories import PASSWORD, Account, body_of, create_article, register
 from tests.support.apps import built_app
-from tests.support.database import PostgresServer
 
 pytestmark = pytest.mark.postgres_only
 

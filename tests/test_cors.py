@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.context import runtime_of
+from testkit.settings import make_settings
 from tests.factories import Account, errors_of, register
-from tests.support.settings import make_settings
 
 ORIGIN = "https://frontend.example"
 PREFLIGHT_PATHS = ["/api/user", "/api/articles/x/favorite", "/api/articles", "/api/users/login"]

@@ -29,9 +29,9 @@ from db import outbox
 from db.models import Base, utcnow
 from db.session import Database
 from jobs import relay as relaying
+from testkit.database import PostgresServer
+from testkit.settings import make_settings
 from tests.factories import Account, create_article, register
-from tests.support.database import PostgresServer
-from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.postgres_only
 

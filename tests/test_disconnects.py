@@ -18,9 +18,9 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from api.context import runtime_of
 from api.errors import DATABASE_DOWN
+from testkit.database import PostgresServer, QueryCounter
 from tests.factories import body_of, create_article, errors_of, register
 from tests.support.apps import built_app
-from tests.support.database import PostgresServer, QueryCounter
 
 pytestmark = pytest.mark.postgres_only
 

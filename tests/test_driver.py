@@ -19,9 +19,9 @@ from db.queries import _lists as list_queries
 from db.queries import _profiles as profile_queries
 from db.queries import _tags as tag_queries
 from db.session import Database
+from testkit.database import PostgresServer, QueryCounter
 from tests.factories import add_comment, create_article, register
 from tests.support.apps import built_app
-from tests.support.database import PostgresServer, QueryCounter
 
 pytestmark = pytest.mark.postgres_only
 

@@ -18,9 +18,9 @@ from api.context import runtime_of
 from db.models import OutboxEvent
 from db.session import Database
 from jobs import relay
+from testkit.servers import free_port
+from testkit.settings import make_settings
 from tests.factories import add_comment, body_of, create_article, register
-from tests.support.servers import free_port
-from tests.support.settings import make_settings
 
 
 class Sink:

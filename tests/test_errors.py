@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.context import runtime_of
+from testkit.settings import make_settings
 from tests.factories import Account, body_of, create_article, errors_of, register
-from tests.support.settings import make_settings
 
 JSON_TYPE = "application/json; charset=utf-8"
 NUL = "bad\u0000value"

@@ -21,8 +21,8 @@ from api.pipeline import idempotency
 from db import idempotency as keys
 from db.models import Article, Comment, IdempotencyKey, TokenFamily, User, utcnow
 from db.session import Database
+from testkit.database import QueryCounter
 from tests.factories import PASSWORD, Account, body_of, create_article, errors_of, register
-from tests.support.database import QueryCounter
 
 ARTICLE = {"article": {"title": "Retry me", "description": "d", "body": "b", "tagList": ["x"]}}
 KEY = "Idempotency-Key"

@@ -19,9 +19,9 @@ from db.models import Notification, OutboxEvent
 from db.session import Database
 from jobs import relay, tasks
 from jobs.hint import Relay
+from testkit.database import QueryCounter
+from testkit.settings import make_settings
 from tests.factories import create_article, register
-from tests.support.database import QueryCounter
-from tests.support.settings import make_settings
 
 
 def count(db: Database, what: Any) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
 from db.migrate import alembic_config, downgrade, upgrade
 from db.models import Base
-from tests.support.database import PostgresServer
+from testkit.database import PostgresServer
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -19,9 +19,9 @@ from db import outbox, writes
 from db.models import Article, Notification, OutboxEvent, User, favorites, follows
 from db.session import Database
 from jobs import relay
+from testkit.database import QueryCounter
+from testkit.settings import make_settings
 from tests.factories import Account, add_comment, body_of, create_article, errors_of, register
-from tests.support.database import QueryCounter
-from tests.support.settings import make_settings
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ from api import create_app
 from api.context import runtime_of
 from api.pipeline.observability import JsonFormatter, TextFormatter, log_handler
 from core.settings import LogFormat
+from testkit.settings import make_settings
 from tests.factories import PASSWORD, errors_of, register
-from tests.support.settings import make_settings
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from flask import Flask
 
 from api import create_app
 from api.context import runtime_of
+from testkit.settings import make_settings
 from tests.factories import errors_of
-from tests.support.settings import make_settings
 
 ORIGIN = "https://conduit.example.com"
 PREFLIGHT = {

@@ -14,8 +14,8 @@ from sqlalchemy import func, insert, select, update
 
 from db.models import Article, Comment, User, favorites, follows
 from db.session import Database
+from testkit.database import QueryCounter
 from tests.factories import Account, body_of, create_article, register
-from tests.support.database import QueryCounter
 
 PAGE = 20
 

@@ -23,12 +23,12 @@ from api import create_app
 from api.context import runtime_of, web_app
 from api.pipeline.cache import ENTRY_PREFIX, GENERATION_KEY
 from db.session import Database
+from testkit.database import QueryCounter
+from testkit.http import ready_state
+from testkit.redis_server import CACHE_REDIS_URL, private_redis, shared_redis
+from testkit.servers import free_port
+from testkit.settings import make_settings
 from tests.factories import Account, add_comment, body_of, create_article, register
-from tests.support.database import QueryCounter
-from tests.support.http import ready_state
-from tests.support.redis_server import CACHE_REDIS_URL, private_redis, shared_redis
-from tests.support.servers import free_port
-from tests.support.settings import make_settings
 
 READS = [
     "/api/articles?limit=5",

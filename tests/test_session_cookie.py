@@ -18,8 +18,8 @@ from api import create_app
 from api.context import runtime_of
 from api.cookies import COOKIE, CSRF_HEADER
 from core.settings import Settings
+from testkit.settings import make_settings
 from tests.factories import PASSWORD, body_of, errors_of, register
-from tests.support.settings import make_settings
 
 REFRESH = "/api/users/token/refresh"
 ALLOWED = "https://app.example"

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from api import create_app
 from api.context import db_session, runtime_of
 from db import retry
-from tests.support.database import PostgresServer
-from tests.support.settings import make_settings
+from testkit.database import PostgresServer
+from testkit.settings import make_settings
 
 pytestmark = pytest.mark.postgres_only
 

@@ -30,7 +30,6 @@ from db.writes._articles import (
     set_tags,
     update_article,
 )
-from db.writes._inserts import insert_ignore
 from db.writes._sessions import (
     purge_families,
     purge_revoked_tokens,
@@ -51,7 +50,6 @@ __all__ = [
     "delete_comment",
     "favorite",
     "follow",
-    "insert_ignore",
     "purge_families",
     "purge_revoked_tokens",
     "revoke_families",

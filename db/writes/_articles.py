@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from db import driver
 from db.errors import is_unique_violation
+from db.inserts import dialect_insert
 from db.models import (
     Article,
     Base,
@@ -45,7 +46,6 @@ from db.queries import (
     ProfileView,
 )
 from db.slugs import FREE_SLUG, slugify
-from db.writes._inserts import dialect_insert
 
 SLUG_ATTEMPTS = 5
 SLUG_UNIQUE = "uq_articles_slug"

@@ -11,11 +11,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from db.inserts import insert_ignore
 from db.models import (
     RevokedToken,
     TokenFamily,
 )
-from db.writes._inserts import insert_ignore
 
 
 def revoke_token(session: Session, jti: str, expires_at: datetime, now: datetime) -> None:

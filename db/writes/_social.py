@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.inserts import dialect_insert
 from db.models import (
     Article,
     User,
@@ -27,7 +28,6 @@ from db.queries import (
     ARTICLE_ID_BY_SLUG,
     USER_ID_BY_NAME,
 )
-from db.writes._inserts import dialect_insert
 
 _ME = bindparam("me", type_=Integer)
 _FOLLOWED = USER_ID_BY_NAME.scalar_subquery()

@@ -12,8 +12,8 @@ import pytest
 
 from api import create_app
 from db.migrate import upgrade
-from tests.support.servers import free_port, serve
-from tests.support.settings import make_settings, unavailable
+from testkit.servers import free_port, serve
+from testkit.settings import make_settings, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [

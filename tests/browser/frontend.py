@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from tests.support.servers import serve
+from testkit.servers import serve
 
 
 @contextmanager

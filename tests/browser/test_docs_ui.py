@@ -17,8 +17,8 @@ import pytest
 
 from api import create_app
 from db.migrate import upgrade
-from tests.support.servers import serve
-from tests.support.settings import make_settings
+from testkit.servers import serve
+from testkit.settings import make_settings
 
 USERS_TAG = "#operations-User_and_Authentication"
 

@@ -21,8 +21,8 @@ from werkzeug.wrappers import Request, Response
 from api import create_app
 from api.context import runtime_of
 from db.migrate import upgrade
-from tests.support.servers import free_port, serve
-from tests.support.settings import make_settings
+from testkit.servers import free_port, serve
+from testkit.settings import make_settings
 
 SCRIPT = """<!DOCTYPE html><html><body><script>
 const api = API_URL;

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from tests.support.database import throwaway_database
+from testkit.database import throwaway_database
+from testkit.settings import unavailable
+from testkit.workers import Worker, rabbitmq_unreachable, vhost
 from tests.support.ops import JWT_SECRET
-from tests.support.settings import unavailable
-from tests.support.workers import Worker, rabbitmq_unreachable, vhost
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, func, insert, literal, select, text
 import runtime
 from db.models import Notification, OutboxEvent, User, follows
 from db.usernames import username_key
-from tests.support.http import call
+from testkit.http import call
+from testkit.settings import make_settings
+from testkit.workers import Worker, queue_depths, rabbitmqctl, wait_for
 from tests.support.ops import gunicorn_server
-from tests.support.settings import make_settings
-from tests.support.workers import Worker, queue_depths, rabbitmqctl, wait_for
 
 USERS = User.metadata.tables["users"]
 

@@ -2,7 +2,7 @@
 
 Everything here starts real processes on free loopback ports and tears them down (and drops
 every database, cluster and temp dir it made) even when a test fails. A missing service is a
-skip on a bare machine and a failure under CI=true (`tests.support.settings.unavailable`).
+skip on a bare machine and a failure under CI=true (`testkit.settings.unavailable`).
 The helpers the fixtures stand on are in tests/support (`http`, `ops`, `database`).
 """
 
@@ -14,14 +14,15 @@ import pytest
 import redis
 from sqlalchemy import Engine, create_engine
 
-from tests.support import http, ops
-from tests.support.database import PrivateCluster, throwaway_database
+from testkit import http
+from testkit.database import PrivateCluster, throwaway_database
+from testkit.servers import free_port
+from testkit.settings import unavailable
+from tests.support import ops
 from tests.support.ops import REDIS_URL
-from tests.support.servers import free_port
-from tests.support.settings import unavailable
 
 # Their old import path, still used by tests/ops/test_front_door.py, test_metrics_housekeeping.py,
-# test_shutdown.py and test_slow_clients.py; new code imports tests.support.http / .ops.
+# test_shutdown.py and test_slow_clients.py; new code imports testkit.http / .ops.
 call = http.call
 JWT_SECRET = ops.JWT_SECRET
 QUIET = ops.QUIET

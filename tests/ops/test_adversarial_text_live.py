@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.http import call, register
+from testkit.http import call, register
+from testkit.servers import Server
 from tests.support.ops import gunicorn_server
-from tests.support.servers import Server
 
 ATTACK = 1_000_000  # characters: the body stays under MAX_CONTENT_LENGTH (1 MiB)
 SHAPES = {

@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.http import TRACEBACK_MARKERS, Reply, call, register
+from testkit.http import TRACEBACK_MARKERS, Reply, call, register
+from testkit.servers import gunicorn
+from testkit.settings import ROOT
 from tests.support.ops import QUIET
-from tests.support.servers import gunicorn
-from tests.support.settings import ROOT
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 MAX_CONTENT_LENGTH = 1024 * 1024  # the default, set explicitly on the server below

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, text
 
-from tests.support.database import PrivateCluster
-from tests.support.http import Reply, call, register
+from testkit.database import PrivateCluster
+from testkit.http import Reply, call, register
 from tests.support.ops import gunicorn_server
 
 FAIL_FAST = 5.0  # seconds: a request during an outage must be answered within this

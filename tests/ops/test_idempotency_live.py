@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tests.support.database import PrivateCluster
-from tests.support.http import Reply, call, register
+from testkit.database import PrivateCluster
+from testkit.http import Reply, call, register
+from testkit.servers import Server
 from tests.support.ops import gunicorn_server
-from tests.support.servers import Server
 
 KEY, REPLAYED = "Idempotency-Key", "idempotency-replayed"
 IN_PROGRESS = {"errors": {KEY: ["is in use by a request still in progress, retry later"]}}

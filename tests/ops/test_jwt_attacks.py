@@ -28,10 +28,10 @@ import jwt
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.support.http import Reply, call, register
+from testkit.http import Reply, call, register
+from testkit.servers import gunicorn
+from testkit.settings import ROOT
 from tests.support.ops import JWT_SECRET, QUIET
-from tests.support.servers import gunicorn
-from tests.support.settings import ROOT
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 REQUIRED: list[dict[str, list[str]]] = [{"Token": []}]

@@ -6,7 +6,7 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.support.http import call
+from testkit.http import call
 from tests.support.ops import gunicorn_server
 
 PATTERN = re.compile(

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.http import Reply, call
+from testkit.http import Reply, call
+from testkit.servers import gunicorn
 from tests.support.ops import JWT_SECRET, REDIS_URL
-from tests.support.servers import gunicorn
 
 LIMIT = 5
 EXTRA = 20

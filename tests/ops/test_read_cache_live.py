@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from api.pipeline.cache import BREAK_SECONDS
-from tests.support.http import Reply, call, parked, ready_state, register, send
+from testkit.http import Reply, call, parked, ready_state, register, send
+from testkit.redis_server import private_redis
 from tests.support.ops import REDIS_URL, gunicorn_server, pid_log_env, workers_of
-from tests.support.redis_server import private_redis
 
 HITS = re.compile(r'^conduit_read_cache_lookups_total\{result="hit"\} (\S+)$', re.M)
 

@@ -10,7 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.support.http import call
+from testkit.http import call
 from tests.support.ops import gunicorn_server, pid_log_env, workers_of
 
 MAX_REQUESTS = 20

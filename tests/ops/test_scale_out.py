@@ -24,10 +24,10 @@ import pytest
 import redis
 
 from deploy.nginx import find_nginx
-from tests.support.http import PASSWORD, call, register
+from testkit.http import PASSWORD, call, register
+from testkit.servers import free_port, gunicorn
+from testkit.settings import unavailable
 from tests.support.ops import JWT_SECRET, REDIS_URL
-from tests.support.servers import free_port, gunicorn
-from tests.support.settings import unavailable
 
 LOGIN_LIMIT = 5
 LIMITED = {"rate_limit": [f"exceeded: at most {LOGIN_LIMIT} per 1 minute"]}

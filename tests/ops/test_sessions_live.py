@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.http import Reply, call
+from testkit.http import Reply, call
 from tests.support.ops import REDIS_URL, gunicorn_server
 
 PASSWORD = "session password 1"

@@ -9,7 +9,7 @@ from flask import Flask
 
 from api import create_app
 from api.context import runtime_of
-from tests.support.settings import make_settings
+from testkit.settings import make_settings
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import servers
+from testkit import servers
 
 JWT_SECRET = "ops-test-secret-" + "k" * 40
 REDIS_URL = os.environ.get("OPS_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.support.settings import ROOT
+from testkit.settings import ROOT
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from db.migrate import upgrade
-from tests.support.settings import TEST_DATABASE_URL, unavailable
+from testkit.settings import TEST_DATABASE_URL, unavailable
 
 
 class PostgresServer:

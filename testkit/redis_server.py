@@ -14,8 +14,8 @@ from pathlib import Path
 
 import redis
 
-from tests.support.servers import free_port
-from tests.support.settings import unavailable
+from testkit.servers import free_port
+from testkit.settings import unavailable
 
 # The shared server's database the in-process cache tests empty and fill (the ops suite's is
 # OPS_REDIS_URL, the bench's 15).

@@ -1,4 +1,5 @@
-"""INSERT statements for either backend (PostgreSQL, SQLite)."""
+"""INSERT statements for either backend (PostgreSQL, SQLite): the one place that picks the
+dialect's INSERT, for its ON CONFLICT clauses (writes, the outbox, notifications, keys)."""
 
 from __future__ import annotations
 

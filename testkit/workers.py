@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.settings import ROOT
+from testkit.settings import ROOT
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 
