@@ -93,7 +93,7 @@ def before_call(context: Any, case: Any, **_kwargs: Any) -> None:
     key, so a later create would be answered with the replay of an earlier one, whose resource
     a later step may have deleted: correct for the API, a false "created resource not found"
     for the stateful checks. Invalid keys are left alone for negative testing; replays,
-    reuse and races of keys are proven by tests/test_idempotency.py and the live suite."""
+    reuse and races of keys are proven by tests/api/pipeline/test_idempotency.py and the live suite."""
     headers = case.headers or {}
     for name in list(headers):
         value = headers[name]

@@ -17,14 +17,8 @@ from flask.testing import FlaskClient
 from api.context import runtime_of
 from db.migrate import upgrade
 from db.session import Database
-from testkit import settings
 from testkit.database import PostgresServer, QueryCounter, reachable_postgres
 from tests.support.apps import built_app
-
-# Their old import path, still used by tests/sdk/, tests/test_sdk_packages.py and
-# tests/ops/test_{front_door,shutdown,slow_clients}.py; new code imports testkit.settings.
-TEST_DATABASE_URL = settings.TEST_DATABASE_URL
-unavailable = settings.unavailable
 
 
 @pytest.fixture(scope="session")

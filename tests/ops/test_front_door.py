@@ -38,8 +38,8 @@ from db.migrate import upgrade
 from deploy.gunicorn_worker import PROTOCOL_ERRORS
 from deploy.nginx import BODY_MARGIN, ERROR_URI, Options, find_nginx
 from deploy.serve import Stack
-from tests.conftest import unavailable
-from tests.live import free_port
+from testkit.servers import free_port
+from testkit.settings import unavailable
 from tests.ops.conftest import JWT_SECRET, QUIET, gunicorn_server
 
 LIMIT = 1024 * 1024  # MAX_CONTENT_LENGTH's default, which these servers run with

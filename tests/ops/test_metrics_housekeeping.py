@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from core.metrics import ARCHIVE, FOLDED_TYPES
-from tests.live import free_port
+from testkit.servers import free_port
 from tests.ops.conftest import call, gunicorn_server
 
 KILLS = 100

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from db.migrate import upgrade
 from deploy.nginx import find_nginx
-from tests.conftest import unavailable
-from tests.live import ROOT, free_port
+from testkit.servers import free_port
+from testkit.settings import ROOT, unavailable
 from tests.ops.conftest import JWT_SECRET, QUIET, gunicorn_server
 
 IN_FLIGHT = 12

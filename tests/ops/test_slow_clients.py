@@ -35,8 +35,8 @@ import pytest
 from db.migrate import upgrade
 from deploy.nginx import Options, find_nginx
 from deploy.serve import Stack
-from tests.conftest import unavailable
-from tests.live import Server, free_port
+from testkit.servers import Server, free_port
+from testkit.settings import unavailable
 from tests.ops.conftest import JWT_SECRET, call
 
 SLOW_CLIENTS = 64

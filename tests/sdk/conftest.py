@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, unavailable
-from tests.live import ROOT, gunicorn, throwaway_database
+from testkit.database import throwaway_database
+from testkit.servers import gunicorn
+from testkit.settings import ROOT, TEST_DATABASE_URL, unavailable
 
 # The generated Python SDK is used straight from the repo (mypy finds it through `mypy_path`),
 # so the journey always exercises the committed code, never a stale installed copy.

@@ -12,8 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import unavailable
-from tests.live import ROOT
+from testkit.settings import ROOT, unavailable
 
 PACKAGE = ROOT / "openapi" / "clients" / "typescript"
 

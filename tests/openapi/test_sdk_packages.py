@@ -27,8 +27,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, unavailable
-from tests.live import ROOT, gunicorn, throwaway_database
+from testkit.database import throwaway_database
+from testkit.servers import gunicorn
+from testkit.settings import ROOT, TEST_DATABASE_URL, unavailable
 
 SPEC = ROOT / "openapi" / "openapi.json"
 PYTHON_SDK = ROOT / "openapi" / "clients" / "python"

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres_only
 
 @pytest.fixture(scope="module")
 def app(postgres_server: PostgresServer) -> Iterator[Flask]:
-    """Real connections of a real pool, on a database of its own (as tests/test_concurrency.py)."""
+    """Real connections of a real pool, on a database of its own (as tests/db/test_concurrency.py)."""
     with postgres_server.database(migrate=True) as url, built_app(url) as application:
         yield application
 

@@ -292,7 +292,7 @@ def test_matrix_covers_every_write_operation(app: Flask) -> None:
         if method in {"post", "put", "delete", "patch"}
     }
     # Open to all (CreateUser, Login), or only ever about the caller's own token (Logout,
-    # RefreshToken: tests/test_sessions.py) or notifications (tests/test_notifications.py).
+    # RefreshToken: tests/api/test_sessions.py) or notifications (tests/jobs/test_notifications.py).
     outside = {"CreateUser", "Login", "Logout", "RefreshToken", "MarkNotificationsRead"}
     assert writes - outside == set(OPERATIONS)
 

@@ -1,7 +1,7 @@
 """What a read-cache hit still does though Flask never sees it (api/pipeline/cache_edge.py): the
 default rate-limit budget counts it, the metrics and the access log record it, the request
 id is echoed or made, HEAD is answered without a body, and a filling request answered 304
-stores nothing. That a hit is the uncached answer byte for byte: tests/test_read_cache.py."""
+stores nothing. That a hit is the uncached answer byte for byte: tests/api/pipeline/test_read_cache.py."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from core import process
 from testkit.database import QueryCounter
 from testkit.redis_server import CACHE_REDIS_URL, shared_redis
 from testkit.settings import make_settings
+from tests.api.pipeline.test_read_cache import rolled_back
 from tests.factories import create_article, errors_of, register
-from tests.test_read_cache import rolled_back
 
 
 @pytest.fixture
