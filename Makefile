@@ -108,7 +108,7 @@ sdk-test: $(STAMP) $(NODE_STAMP) ## Both SDKs' user journeys against a live guni
 # The floor is the whole suite's figure rounded down (README: What the tests prove), so a run
 # narrowed with PYTEST_ARGS measures nothing (add --cov=... to PYTEST_ARGS to see one).
 COVERAGE_FLOOR := 87
-COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov-branch \
+COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov=ml --cov-branch \
 	--cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable), with branch coverage
