@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     smtp_from: str = "Conduit <notifications@localhost>"
     # Followers notified per fan-out statement and task: 10,000 followers are 10 tasks.
     outbox_fan_out_batch: int = Field(default=1000, ge=1, le=100_000)
+    # MODEL_DIR: a directory holding model.onnx and tokenizer.json, another ONNX export of
+    # all-MiniLM-L6-v2; None: the int8 export of the installed package (ml/model.py).
+    model_dir: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
