@@ -128,5 +128,10 @@ fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in r
 bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (needs wrk); BENCH_ARGS=--quick for a smoke run
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# The data lives beside the repository (../shared/ml/, with its README); nothing is downloaded.
+.PHONY: eval-ml
+eval-ml: $(STAMP) ## Offline quality of the model vs. baselines: tag suggestions, search, related (EVAL_ARGS=--data PATH)
+	$(BIN)/python -m ml.evaluate $(EVAL_ARGS)
+
 clean: ## Remove the venv, caches and the embedded database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage instance
