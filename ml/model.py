@@ -9,10 +9,12 @@ onnxruntime sessions are not fork-safe: build the `Embedder` in the worker, afte
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,31 @@ def weights_version(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to call
+        return None
+    return trim
+
+
+def trim_heap() -> None:
+    """Hand freed heap memory back to the OS, where the C library allows it (glibc).
+
+    Without onnxruntime's arena every inference mallocs and frees its tensors; glibc keeps
+    the freed pages, fragmented, so a worker's RSS climbed ~70 MB over its first few hundred
+    inferences (to 190 MB above the worker's baseline, then flat). Trimming after each call
+    holds it at ~117 MB for ~10-20% more CPU on long texts (pages fault in again), measured
+    here. Loading also frees ~60 MB of the optimizer's temporaries: onnxruntime folds the int8
+    weights' Cast and Mul nodes into float32 constants, which makes inference 8x faster than
+    dequantizing on every run.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def prepare(text: str) -> str:
     """Bound and clean a text before tokenizing; the model sees the same tokens either way."""
     head = _BERT_SPACES.sub(" ", text[:SCAN_CHARS]).strip(" ")[:MAX_CHARS]
@@ -91,15 +118,21 @@ class Embedder:
     """Texts to float32 unit vectors of 384 dimensions; loads on first use or on `load()`.
 
     A failed load is remembered and re-raised by `embed` without retrying (a missing file does
-    not reappear per request); calling `load()` again retries.
+    not reappear per request); calling `load()` again retries. `release_memory` trims the heap
+    after each call (see `trim_heap`): RSS stays flat for some CPU.
     """
 
     def __init__(
-        self, model_dir: str | Path | None = None, *, batch_size: int = BATCH_SIZE
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        batch_size: int = BATCH_SIZE,
+        release_memory: bool = True,
     ) -> None:
         self.model_dir = model_dir
         self.name = MODEL_NAME
         self.batch_size = batch_size
+        self.release_memory = release_memory
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
@@ -140,6 +173,8 @@ class Embedder:
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             out[rows] = self._run([prepared[i] for i in rows])
+        if self.release_memory:
+            trim_heap()
         return out
 
     def _ensure_loaded(self) -> None:
@@ -188,6 +223,7 @@ class Embedder:
             self._session = self._tokenizer = None
             raise ModelUnavailable(f"the export answers shape {probe.shape}, not (1, 384)")
         self._version = weights_version(files.onnx)
+        trim_heap()
 
     def _run(self, texts: list[str]) -> NDArray[np.float32]:
         encodings = self._tokenizer.encode_batch(texts)
