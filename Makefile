@@ -108,7 +108,7 @@ sdk-test: $(STAMP) $(NODE_STAMP) ## Both SDKs' user journeys against a live guni
 # The floor is the whole suite's figure rounded down (README: What the tests prove), so a run
 # narrowed with PYTEST_ARGS measures nothing (add --cov=... to PYTEST_ARGS to see one).
 COVERAGE_FLOOR := 87
-COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov=runtime --cov-branch \
+COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov=runtime --cov=ml --cov-branch \
 	--cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable), with branch coverage
@@ -127,6 +127,11 @@ fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in r
 # wrk is a system package this target never installs (README: Commands); bench.run says so.
 bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (needs wrk); BENCH_ARGS=--quick for a smoke run
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The data lives beside the repository (../shared/ml/, with its README); nothing is downloaded.
+.PHONY: eval-ml
+eval-ml: $(STAMP) ## Offline quality of the model vs. baselines: tag suggestions, search, related (EVAL_ARGS=--data PATH)
+	$(BIN)/python -m ml.evaluate $(EVAL_ARGS)
 
 clean: ## Remove the venv, caches and the embedded database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage instance

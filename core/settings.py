@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     outbox_fan_out_batch: int = Field(default=1000, ge=1, le=100_000)
     # How the node is served (gunicorn, nginx, metrics): read here too where the app must agree.
     server: ServerSettings = Field(default_factory=ServerSettings)
+    # MODEL_DIR: a directory holding model.onnx and tokenizer.json, another ONNX export of
+    # all-MiniLM-L6-v2; None: the int8 export of the installed package (ml/model.py).
+    model_dir: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
