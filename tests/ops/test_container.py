@@ -9,6 +9,10 @@ be pulled here. Every container runs as production would: a read-only root, a tm
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,10 +22,12 @@ from typing import Any
 
 import pytest
 import redis
+import yaml
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from db.migrate import alembic_config
+from deploy.nginx import find_nginx
 from tests.ops.test_shutdown import SLOW_HASH, children, report, stop_under_load
 from tests.sdk import conftest as _sdk  # noqa: F401 - puts the generated SDK on sys.path
 from tests.sdk.test_python_sdk import test_journey as sdk_journey
@@ -31,7 +37,7 @@ from tests.support.database import throwaway_database
 from tests.support.http import call
 from tests.support.ops import JWT_SECRET
 from tests.support.servers import free_port
-from tests.support.settings import unavailable
+from tests.support.settings import ROOT, unavailable
 from tests.support.workers import rabbitmq_unreachable, vhost, wait_for
 
 MAX_IMAGE_BYTES = 300 * 1000 * 1000  # as podman counts: 300 MB
@@ -80,7 +86,7 @@ def env(image: str) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def migrated(env: dict[str, str]) -> str:
     """The migrate role's output, run once on the module's empty database."""
-    result = containers.run_once("migrate", env)
+    result = containers.run_once("migrate", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout + result.stderr
 
@@ -191,3 +197,61 @@ def test_podman_stop_drains_requests_in_flight(env: dict[str, str], migrated: st
         logs = box.logs()
     report("podman stop", in_flight, prober, signalled, gone)
     assert code == "0", logs[-3000:]
+
+
+def test_nginx_in_front_with_the_config_the_image_renders(web: Web, env: dict[str, str]) -> None:
+    """compose.yaml's nginx-conf step (`python -m deploy.nginx` in the image), then nginx on
+    it in front of the web role: this machine's nginx standing in for compose's nginx image."""
+    nginx = find_nginx()
+    if not nginx:
+        unavailable("nginx is not installed")
+    port = free_port()
+    run_dir = Path(tempfile.mkdtemp(prefix="conduit-container-nginx-"))
+    run_dir.chmod(0o755)  # nginx's workers run as nobody
+    upstream = web.base_url.removeprefix("http://")
+    listen = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
+    rendered = containers.run_once(
+        "python", "-m", "deploy.nginx", upstream, str(run_dir), env=listen
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    (run_dir / "nginx.conf").write_text(rendered.stdout)
+    command = [nginx, "-p", str(run_dir), "-c", str(run_dir / "nginx.conf"), "-e", "stderr"]
+    front = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+    try:
+        front_url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: containers.ready(front_url), 30, "nginx in front of the web role")
+        reply = call(front_url, "GET", "/api/tags", headers={"X-Request-ID": "through-nginx-1"})
+        assert reply.status == 200 and reply.headers.get("x-request-id") == "through-nginx-1"
+        assert call(front_url, "GET", "/metrics").status == 404  # never at the front door
+    finally:
+        front.terminate()
+        front.wait(30)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_compose_file_is_valid_and_wires_the_topology() -> None:
+    """No compose tool runs here (no Docker engine; podman-compose cannot pull the official
+    images): compose.yaml is checked against the compose-spec schema, then read."""
+    compose = ROOT / "compose.yaml"
+    checked = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+         str(compose)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    services: dict[str, Any] = yaml.safe_load(compose.read_text())["services"]
+    assert set(services) == {"nginx", "nginx-conf", "web", "worker", "migrate",
+                             "postgres", "redis", "rabbitmq"}  # fmt: skip
+    assert services["web"]["deploy"]["replicas"] == 2
+    for name in ("web", "worker"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+    for name in ("web", "worker", "migrate", "nginx-conf"):
+        app = services[name]
+        assert app["build"]["dockerfile"] == "Containerfile" and app["read_only"] is True
+        # Secrets are interpolated from the env file, never written here.
+        assert app["environment"]["JWT_SECRET_KEY"].startswith("${JWT_SECRET_KEY:?")
+    assert services["nginx"]["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert all("healthcheck" in services[name] for name in ("web", "nginx", "postgres", "redis",
+                                                           "rabbitmq"))  # fmt: skip

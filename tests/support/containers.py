@@ -36,6 +36,7 @@ HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 SLIMMED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
            "var/cache/apt/archives", "var/lib/apt/lists")  # fmt: skip
 IMAGE = "localhost/conduit:test"
+Completed = subprocess.CompletedProcess[str]
 CONTAINERS_CONF = """\
 [containers]
 default_ulimits = []
@@ -55,9 +56,7 @@ def cannot_run() -> str | None:
     return None
 
 
-def podman(
-    *args: str, timeout: float = 120, check: bool = True
-) -> subprocess.CompletedProcess[str]:
+def podman(*args: str, timeout: float = 120, check: bool = True) -> Completed:
     conf = CACHE / "containers.conf"
     if not conf.exists() or conf.read_text() != CONTAINERS_CONF:
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -142,11 +141,9 @@ def _env_args(env: dict[str, str]) -> list[str]:
     return [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
 
 
-def run_once(
-    role: str, env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """A one-shot role (`migrate`), removed when it exits."""
-    return podman("run", "--rm", *RUN_OPTIONS, *_env_args(env), IMAGE, role,
+def run_once(*command: str, env: dict[str, str], timeout: float = 120) -> Completed:
+    """A one-shot command of IMAGE (`migrate`), removed when it exits."""
+    return podman("run", "--rm", *RUN_OPTIONS, *_env_args(env), IMAGE, *command,
                   timeout=timeout, check=False)  # fmt: skip
 
 
@@ -160,7 +157,7 @@ class Container:
     def running(self) -> bool:
         return self.inspect("{{.State.Running}}") == "true"
 
-    def exec(self, *command: str) -> subprocess.CompletedProcess[str]:
+    def exec(self, *command: str) -> Completed:
         return podman("exec", self.name, *command, check=False)
 
     def logs(self) -> str:
