@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -255,3 +256,16 @@ def test_compose_file_is_valid_and_wires_the_topology() -> None:
     assert services["nginx"]["depends_on"]["web"] == {"condition": "service_healthy"}
     assert all("healthcheck" in services[name] for name in ("web", "nginx", "postgres", "redis",
                                                            "rabbitmq"))  # fmt: skip
+
+
+def test_build_context_holds_every_package() -> None:
+    """The image's wheel is built from .dockerignore's allowlist: a package missing there
+    would be missing from the image."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {
+        p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    allowed = {
+        line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines() if line[:1] == "!"
+    }
+    assert packages <= allowed, packages - allowed
