@@ -47,13 +47,14 @@ READY_WITHIN = 30.0  # generous: the goal is 10 s, measured and printed
 
 
 @pytest.fixture(scope="module")
-def image() -> str:
+def image() -> Iterator[str]:
     if reason := containers.cannot_run():
         unavailable(reason)
     base = containers.debian_base()
     seconds = containers.build(base)
     print(f"\nbuilt {containers.IMAGE} on {base} in {seconds:.1f} s")
-    return containers.IMAGE
+    yield containers.IMAGE
+    containers.untag()
 
 
 @pytest.fixture(scope="module")

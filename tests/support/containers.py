@@ -35,7 +35,8 @@ HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 # What debian:bookworm-slim (python:3.11-slim's base) leaves out; copyright files stay.
 SLIMMED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
            "var/cache/apt/archives", "var/lib/apt/lists")  # fmt: skip
-IMAGE = "localhost/conduit:test"
+# A tag of this run's own: suites of other work trees may build theirs on this machine meanwhile.
+IMAGE = f"localhost/conduit:test-{os.getpid()}"
 Completed = subprocess.CompletedProcess[str]
 CONTAINERS_CONF = """\
 [containers]
@@ -105,7 +106,7 @@ def _debootstrap(tarball: Path, ca: bytes) -> None:
                     path.unlink()
         if ca:
             (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(ca)
-        partial = tarball.with_suffix(".partial")
+        partial = tarball.with_suffix(f".partial-{os.getpid()}")
         subprocess.run(["tar", "--one-file-system", "-C", str(root), "-cf", str(partial), "."],
                        check=True)  # fmt: skip
         partial.rename(tarball)
@@ -125,6 +126,11 @@ def build(base: str) -> float:
     # Old builds' layers, a week unused: the build cache keeps what recent builds made.
     podman("image", "prune", "-f", "--filter", "until=168h", check=False)
     return time.monotonic() - started
+
+
+def untag() -> None:
+    """Drop this run's tag; its layers stay as the next build's cache."""
+    podman("untag", IMAGE, check=False)
 
 
 def image_size() -> int:
