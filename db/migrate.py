@@ -9,10 +9,14 @@ from alembic import command
 from alembic.config import Config
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
-    config = Config(str(ALEMBIC_INI))
+    # An installed wheel (the container image) has no alembic.ini: the migrations are found
+    # beside this module either way.
+    config = Config(str(ALEMBIC_INI) if ALEMBIC_INI.exists() else None)
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["configure_logger"] = False
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -185,3 +185,24 @@ def nginx_conf(
         "SHUTDOWN_TIMEOUT": str(options.graceful_timeout),
     }
     return render(TEMPLATE.read_text(), values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m deploy.nginx UPSTREAM RUN_DIR`: print the config for an nginx started elsewhere.
+
+    compose.yaml renders its nginx's config so, in the app's image, from the app's environment:
+    HOST and PORT are where nginx listens, UPSTREAM (`web:8000`) what it proxies to, RUN_DIR
+    where it keeps its pid and buffers.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print(f"usage: python -m deploy.nginx UPSTREAM RUN_DIR\n{main.__doc__}", file=sys.stderr)
+        return 2
+    upstream, run_dir = args
+    options = Options.from_environment(os.environ)
+    print(nginx_conf(options, app_facts(os.environ), run_dir=Path(run_dir), upstream=upstream))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,9 +7,11 @@ from typing import Any
 from celery.signals import worker_ready
 
 import runtime
+from core import logs
 from jobs.celery import DEAD_LETTER_QUEUE
 
 conduit = runtime.build()
+logs.configure(conduit.settings.log_level, conduit.settings.log_format)  # JSON in production
 if conduit.celery is None:
     raise SystemExit("CELERY_BROKER_URL is not set: without a broker the web process relays")
 celery_app = conduit.celery

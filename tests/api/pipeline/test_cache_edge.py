@@ -16,8 +16,8 @@ from flask import Flask
 
 from api import create_app
 from api.context import runtime_of
-from api.pipeline.observability import JsonFormatter
 from core import process
+from core.logs import JsonFormatter
 from testkit.database import QueryCounter
 from testkit.redis_server import CACHE_REDIS_URL, shared_redis
 from testkit.settings import make_settings

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.context import runtime_of
-from api.pipeline.observability import JsonFormatter, TextFormatter, log_handler
+from api.pipeline.observability import log_handler
+from core.logs import JsonFormatter, TextFormatter
 from core.settings import LogFormat
 from testkit.settings import make_settings
 from tests.factories import PASSWORD, errors_of, register
