@@ -111,8 +111,11 @@ COVERAGE_FLOOR := 87
 COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov=runtime --cov=ml --cov-branch \
 	--cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
+# Every core: tests that share a Redis database stay in one worker (tests/conftest.py).
+XDIST ?= -n auto --dist loadgroup
+
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable), with branch coverage
-	$(BIN)/python -m pytest $(if $(PYTEST_ARGS),,$(COVERAGE)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(if $(PYTEST_ARGS),,$(COVERAGE)) $(PYTEST_ARGS)
 
 test-ops: $(STAMP) ## Only the ops suite: JWT attacks, bad input, rate limits, faults, nginx scale-out
 	$(BIN)/python -m pytest tests/ops $(PYTEST_ARGS)

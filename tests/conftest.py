@@ -77,3 +77,30 @@ def backend(database_url: str) -> str:
 @pytest.fixture
 def queries(db: Database) -> QueryCounter:
     return QueryCounter(db.engine)
+
+
+# Tests that share one Redis database of the machine's (flushed between tests) run in one
+# xdist worker, one after another; everything else is spread over every core (`make test`).
+SHARED_REDIS_GROUPS = {
+    **{  # tests/support/ops.py REDIS_URL
+        f"tests/ops/{name}.py": "redis-db-14"
+        for name in (
+            "test_rate_limits",
+            "test_read_cache_live",
+            "test_scale_out",
+            "test_sessions_live",
+            "test_slow_clients",
+        )
+    },
+    "tests/api/pipeline/test_budget.py": "redis-db-12",  # testkit CACHE_REDIS_URL
+    "tests/api/pipeline/test_read_cache.py": "redis-db-12",
+    "tests/api/pipeline/test_cache_edge.py": "redis-db-12",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        for prefix, group in SHARED_REDIS_GROUPS.items():
+            if path.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
