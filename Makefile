@@ -136,5 +136,9 @@ bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (needs wrk); BE
 eval-ml: $(STAMP) ## Offline quality of the model vs. baselines: tag suggestions, search, related (EVAL_ARGS=--data PATH)
 	$(BIN)/python -m ml.evaluate $(EVAL_ARGS)
 
+.PHONY: embed
+embed: migrate ## Embed every article not yet embedded for the current model, with a progress bar (resumable)
+	$(BIN)/python -m runtime.embed
+
 clean: ## Remove the venv, caches and the embedded database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage instance

@@ -28,6 +28,7 @@ from werkzeug.routing import RequestRedirect
 from api.context import SAFE_METHODS, database, db_session
 from db import retry
 from db.errors import Kind, is_disconnect, violation
+from ml.model import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,13 @@ def _rerun_transient(error: DBAPIError, kind: str) -> Response:
         return current_app.make_response(current_app.handle_user_exception(again))
 
 
+def handle_model_error(error: ModelError) -> Response:
+    """The model could not load, or one inference failed: this operation only, 503."""
+    _rollback()
+    log.error("model unavailable for this request: %s", error)
+    return error_response(503, {"model": ["is unavailable"]}, {"Retry-After": "5"})
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -265,4 +273,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
+    app.register_error_handler(ModelError, handle_model_error)
     app.register_error_handler(Exception, handle_unexpected)

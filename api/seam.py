@@ -97,8 +97,11 @@ ERROR_RESPONSES: dict[int, tuple[str, str, dict[str, dict[str, list[str]]]]] = {
     ),
     503: (
         "ServiceUnavailable",
-        "A dependency (the database) is unavailable; retry later",
-        {"database": {"database": ["is unavailable, try again"]}},
+        "A dependency (the database, or for its operations the model) is unavailable; retry later",
+        {
+            "database": {"database": ["is unavailable, try again"]},
+            "model": {"model": ["is unavailable"]},
+        },
     ),
 }
 

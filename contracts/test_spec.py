@@ -22,7 +22,8 @@ UPSTREAM_OPERATION_IDS = {
 }  # fmt: skip
 # Beyond the RealWorld spec: probes, sessions and token revocation, notifications.
 OUR_OPERATION_IDS = {
-    "GetHealth", "GetReadiness", "Logout", "RefreshToken", "GetNotifications", "MarkNotificationsRead"
+    "GetHealth", "GetReadiness", "Logout", "RefreshToken", "GetNotifications", "MarkNotificationsRead",
+    "SuggestTags", "GetRelatedArticles",
 }  # fmt: skip
 # Served by the app but not API operations: the spec itself and its UI.
 NOT_OPERATIONS = re.compile(r"^/api/(openapi\.json|docs(/.*)?)$")

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     rate_limit_login: str = "10/minute"
     rate_limit_register: str = "10/minute"
     rate_limit_default: str = "1200/minute"
+    # Tag suggestions run the model (CPU): per client address, like login and registration.
+    rate_limit_suggest: str = "60/minute"
     # Number of reverse proxies in front of us whose X-Forwarded-* headers are trusted.
     proxy_count: int = Field(default=0, ge=0, le=5)
     log_level: str = "INFO"
@@ -145,6 +147,9 @@ class Settings(BaseSettings):
     # MODEL_DIR: a directory holding model.onnx and tokenizer.json, another ONNX export of
     # all-MiniLM-L6-v2; None: the int8 export of the installed package (ml/model.py).
     model_dir: str | None = None
+    # Load the model in each gunicorn worker before its first request (deploy/gunicorn_conf.py);
+    # false: on first use.
+    model_preload: bool = True
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -169,6 +170,39 @@ class Article(Base):
     # remove them (db/writes/_social.py), so reads never count. A user deleted outside the API takes
     # their favorites with them by cascade, without this update: recount after such a purge.
     favorites_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# Full-text search (migration 0012), kept by the database and read in SQL only
+# (db/search.py): PostgreSQL's expression index, SQLite's FTS5 table (with its shadow tables)
+# and its triggers. Not models: Alembic's comparison with the models leaves them out.
+FULL_TEXT_INDEX = "ix_articles_full_text"
+FULL_TEXT_TABLE = "articles_fts"
+UNMODELED = frozenset(
+    {FULL_TEXT_INDEX, FULL_TEXT_TABLE}
+    | {f"{FULL_TEXT_TABLE}_{part}" for part in ("data", "idx", "docsize", "config", "content")}
+)
+
+
+def modeled(name: str | None, kind: str, _parent: object = None) -> bool:
+    """Alembic's `include_name`: whether a schema object is the models' to compare."""
+    return name not in UNMODELED
+
+
+class ArticleEmbedding(Base):
+    """An article's sentence embedding by one model version (ml/), for related articles,
+    search and tag suggestions; written in the background (jobs/embedding.py), never in a
+    request. Stale when the article changed since (`source_updated_at`) or the model did."""
+
+    __tablename__ = "article_embeddings"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(String(64))
+    # float32, little-endian, the model's dimensions (384): 1.5 KB an article
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    source_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    embedded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class RevokedToken(Base):

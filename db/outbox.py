@@ -120,6 +120,12 @@ def _emit(session: Session, statement: Insert, **values: Any) -> None:
     session.info[EMITTED] = True
 
 
+def wake_after_commit(session: Session) -> None:
+    """Wake the relay after this transaction commits, with no event: its pass also embeds
+    articles whose text changed (jobs/embedding.py)."""
+    session.info[EMITTED] = True
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 

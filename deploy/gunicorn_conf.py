@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import ServerSettings
+from ml.threads import pin
+
+# One thread per worker for numpy's BLAS, OpenMP and tokenizers, set before anything imports
+# numpy (the master imports the app's modules in `on_starting`): workers use the cores.
+pin()
 
 # Every knob is core/settings.py's ServerSettings (README: Configuration).
 _server = ServerSettings()
@@ -90,6 +95,15 @@ def post_fork(server: Any, worker: Any) -> None:
     metrics_server = getattr(server, "conduit_metrics_server", None)
     if metrics_server is not None:
         metrics_server.socket.close()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Load the embedding model in this worker, once, after fork (onnxruntime sessions are not
+    fork-safe; ml/serving.py): before its first request, not during it."""
+    app = getattr(worker, "application", worker.wsgi)  # our worker classes keep the app there
+    conduit = getattr(app, "runtime", None)
+    if conduit is not None and conduit.settings.model_preload:
+        conduit.model.load()
 
 
 def child_exit(server: Any, worker: Any) -> None:

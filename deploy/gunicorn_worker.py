@@ -150,7 +150,7 @@ class JsonErrors:
     def load_wsgi(self) -> None:
         """The app, watched: whether it has started its response (read by the abort)."""
         super().load_wsgi()  # type: ignore[misc]
-        app = self.wsgi
+        app = self.application = self.wsgi  # the app itself (`wsgi` becomes the watcher)
         config = getattr(app, "config", None) or {}
         self.drain_limit = (config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH) + (
             DRAIN_MARGIN

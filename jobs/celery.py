@@ -27,6 +27,7 @@ from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
 from core.settings import Settings
 from db.session import Database
+from ml.serving import ModelService
 
 QUEUE = "conduit"
 DEAD_LETTER = "conduit.dead"
@@ -48,12 +49,13 @@ class Jobs(Celery):  # type: ignore[misc]
 
     settings: Settings
     database: Database
+    model: ModelService
 
 
-def make_celery(settings: Settings, database: Database) -> Jobs:
-    """The Celery app of a process whose settings and database are these."""
+def make_celery(settings: Settings, database: Database, model: ModelService) -> Jobs:
+    """The Celery app of a process whose settings, database and model are these."""
     celery = Jobs("conduit", include=["jobs.tasks"])
-    celery.settings, celery.database = settings, database
+    celery.settings, celery.database, celery.model = settings, database, model
     celery.conf.update(
         broker_url=settings.celery_broker_url,
         broker_connection_retry_on_startup=True,

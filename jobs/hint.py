@@ -21,7 +21,9 @@ from core.settings import Settings
 from db import retry
 from db.outbox import EMITTED
 from db.session import Database
+from jobs import embedding
 from jobs import relay as relaying
+from ml.serving import ModelService
 
 log = logging.getLogger(__name__)
 # How long a woken relay waits for more commits before it claims: what a notification may be
@@ -80,19 +82,25 @@ class Relay(HintThread):
         database: Database,
         publisher: Callable[[Settings, Session], Callable[[int], None]],
         sweep_seconds: float | None,
+        model: ModelService | None = None,
     ) -> None:
         super().__init__(sweep_seconds)
         self._settings = settings
         self._database = database
         self._publisher = publisher
+        self._model = model
 
     def run_once(self) -> int:
         session = self._database.session()
         try:
-            return retry.run(
+            relayed = retry.run(
                 lambda: relaying.relay_all(session, self._publisher(self._settings, session)),
                 rollback=session.rollback,
             )
+            model = self._model
+            if model is not None:  # articles created or edited: embedded here
+                retry.run(lambda: embedding.embed_stale(session, model), rollback=session.rollback)
+            return relayed
         except Exception:  # the sweep retries; a thread that died would never
             log.exception("outbox relay failed; its events stay pending")
             session.rollback()
@@ -119,7 +127,9 @@ class RemoteRelay(HintThread):
         return 1
 
 
-def install(settings: Settings, database: Database, celery: Celery | None) -> HintThread:
+def install(
+    settings: Settings, database: Database, celery: Celery | None, model: ModelService
+) -> HintThread:
     """The relay this process wakes after each commit that emitted: in broker mode it asks the
     workers to relay; in-process mode it delivers here, and sweeps on a timer once started
     (the web app starts it at its first request: after gunicorn forks)."""
@@ -127,7 +137,9 @@ def install(settings: Settings, database: Database, celery: Celery | None) -> Hi
     if celery is not None:
         relay = RemoteRelay(lambda: celery.send_task("jobs.relay"))
     else:
-        relay = Relay(settings, database, relaying.deliver_inline, settings.outbox_sweep_seconds)
+        relay = Relay(
+            settings, database, relaying.deliver_inline, settings.outbox_sweep_seconds, model
+        )
     if not settings.outbox_hint:
         return relay
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from db import purge as purging
 from db import retry
 from db.errors import DatabaseUnavailable
-from jobs import delivery
+from jobs import delivery, embedding
 from jobs import relay as relaying
 from jobs.celery import running
 
@@ -53,10 +53,23 @@ def _transaction(work: Callable[[Session], T]) -> T:
 
 @shared_task(name="jobs.relay", **RETRY)
 def relay() -> int:
-    """Publish every pending outbox event (the sweep behind the hints)."""
-    return _transaction(
+    """Publish every pending outbox event (the sweep behind the hints), then ask for the
+    articles created or edited since to be embedded."""
+    relayed = _transaction(
         lambda session: relaying.relay_all(session, lambda event_id: deliver.delay(event_id))
     )
+    embed.delay()
+    return relayed
+
+
+@shared_task(name="jobs.embed", **RETRY)
+def embed() -> int:
+    """Embed a batch of stale articles, and another task for the next batch if there is one."""
+    model = running().model
+    embedded = _transaction(lambda session: embedding.embed_stale(session, model))
+    if embedded == embedding.BATCH:
+        embed.delay()
+    return embedded
 
 
 @shared_task(name="jobs.deliver", **RETRY)

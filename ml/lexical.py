@@ -8,18 +8,10 @@ each word is quoted, so `"`, `*`, `NEAR` or `-` in a query are only words.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable
 
-_WORDS = re.compile(r"\w+")
-MAX_QUERY_WORDS = 16  # bounds the work one query can ask for
-
-
-def fts_query(text: str) -> str | None:
-    """FTS5 syntax for "all these words", each quoted; None when the text has no word."""
-    words = _WORDS.findall(text.lower())[:MAX_QUERY_WORDS]
-    return " AND ".join(f'"{word}"' for word in words) or None
+from db.search import fts_query
 
 
 class LexicalIndex:

@@ -146,6 +146,11 @@ class Embedder:
         return self._session is not None
 
     @property
+    def failure(self) -> ModelUnavailable | None:
+        """Why the last load failed, if it did (and none succeeded since)."""
+        return self._failure
+
+    @property
     def version(self) -> str:
         self._ensure_loaded()
         return self._version

@@ -19,6 +19,7 @@ from core.settings import Settings
 from db.session import Database
 from jobs import hint
 from jobs.celery import make_celery
+from ml.serving import ModelService
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -29,6 +30,8 @@ class Runtime:
     # None in in-process mode: the relay delivers in this process (jobs/hint.py).
     celery: Celery | None
     relay: hint.HintThread
+    # The embedding model, loaded once per process after fork (ml/serving.py).
+    model: ModelService
 
     def dispose(self) -> None:
         """Stop the relay's thread, close the database's connections (tests, and a process
@@ -40,11 +43,13 @@ class Runtime:
 def build(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings()
     database = Database(settings.database_url, echo=settings.sql_echo)
-    celery = make_celery(settings, database) if settings.celery_broker_url else None
+    model = ModelService(settings.model_dir, settings.redis_url)
+    celery = make_celery(settings, database, model) if settings.celery_broker_url else None
     return Runtime(
         settings=settings,
         database=database,
         passwords=Passwords(settings),
         celery=celery,
-        relay=hint.install(settings, database, celery),
+        relay=hint.install(settings, database, celery, model),
+        model=model,
     )

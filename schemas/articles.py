@@ -117,7 +117,18 @@ class Page(Schema):
         }
 
 
+SEARCH_MAX = 200
+
+
 class ArticlesQuery(Page):
+    q = Line(
+        validate=length(SEARCH_MAX),
+        metadata={
+            "description": "Search: articles matching these words or near them in meaning,"
+            " best first (full-text search and the embedding model, by reciprocal rank"
+            " fusion); combinable with the filters. Without it, newest first."
+        },
+    )
     tag = Line(validate=length(TAG_MAX), metadata={"description": "Filter by tag"})
     author = Line(validate=length(255), metadata={"description": "Filter by author (username)"})
     favorited = Line(

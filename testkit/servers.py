@@ -90,6 +90,9 @@ def gunicorn_server(
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp),
+        # Each worker would load the embedding model (136 MB, a second of CPU) before serving:
+        # a test about the model says so (MODEL_PRELOAD=true), the others start light.
+        "MODEL_PRELOAD": "false",
         **(env or {}),
     }
     log_path = tmp / "gunicorn.log"

@@ -82,16 +82,10 @@ def queries(db: Database) -> QueryCounter:
 # Tests that share one Redis database of the machine's (flushed between tests) run in one
 # xdist worker, one after another; everything else is spread over every core (`make test`).
 SHARED_REDIS_GROUPS = {
-    **{  # tests/support/ops.py REDIS_URL
-        f"tests/ops/{name}.py": "redis-db-14"
-        for name in (
-            "test_rate_limits",
-            "test_read_cache_live",
-            "test_scale_out",
-            "test_sessions_live",
-            "test_slow_clients",
-        )
-    },
+    # The ops suite's servers share Redis db 14 (tests/support/ops.py), flushed by its tests;
+    # it also restarts and kills shared services: one worker runs it all, in order.
+    "tests/ops/": "ops",
+    "tests/jobs/live/": "ops",  # restarts the machine's RabbitMQ, which ops' containers use
     "tests/api/pipeline/test_budget.py": "redis-db-12",  # testkit CACHE_REDIS_URL
     "tests/api/pipeline/test_read_cache.py": "redis-db-12",
     "tests/api/pipeline/test_cache_edge.py": "redis-db-12",

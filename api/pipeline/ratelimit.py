@@ -96,6 +96,7 @@ def _own_limit(scope: str, setting: str) -> Callable[[F], F]:
 
 login_limit = _own_limit("login", "rate_limit_login")
 register_limit = _own_limit("register", "rate_limit_register")
+suggest_limit = _own_limit("suggest", "rate_limit_suggest")
 
 
 def exempt(func: F) -> F:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 
-from api.context import current_user, db_connection, db_session, viewer_id
+from api.context import current_user, db_connection, db_session, runtime_of, viewer_id
 from api.errors import fail, found
-from api.resources._shared import SLUG, article_response
+from api.resources._shared import SLUG, article_id_or_404, article_response
 from api.seam import Blueprint, link
-from db import outbox, queries, writes
+from db import outbox, queries, search, writes
+from ml.fusion import reciprocal_rank_fusion
+from ml.model import ModelError
 from schemas.articles import (
     ArticlesQuery,
     MultipleArticlesResponse,
@@ -19,6 +23,7 @@ from schemas.articles import (
     SingleArticleResponse,
     UpdateArticleRequest,
 )
+from schemas.ml import RelatedQuery
 
 ARTICLE_SLUG = "$response.body#/article/slug"
 ARTICLE_LINKS = {
@@ -33,6 +38,8 @@ ARTICLE_LINKS = {
         ("Unfavorite", "DeleteArticleFavorite"),
     )
 }
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("Articles", __name__, description="Articles and the personal feed")
 
@@ -57,6 +64,22 @@ def _articles_page(views: list[queries.ArticleView], total: int) -> dict[str, An
     return {"articles": views, "articles_count": total}
 
 
+def _search(q: str, filters: queries.ArticleFilters, limit: int, offset: int) -> dict[str, Any]:
+    """Words and meaning, fused by rank; `articlesCount` counts what either half matched.
+    Without the model (it could not load), words alone: search degrades, it does not fail."""
+    connection = db_connection()
+    by_words = search.by_words(connection, q, filters)
+    try:
+        near = runtime_of(current_app).model.by_meaning(connection, q, search.CANDIDATES)
+    except ModelError as error:
+        log.warning("search by words only: %s", error)
+        near = []
+    passing = search.passing(connection, near, filters)
+    fused = reciprocal_rank_fusion([by_words, [i for i in near if i in passing]])
+    page = queries.articles_by_ids(connection, fused[offset : offset + limit], viewer_id())
+    return _articles_page(page, len(fused))
+
+
 @blp.route("/articles")
 class Articles(MethodView):
     @blp.cached
@@ -72,6 +95,8 @@ class Articles(MethodView):
         `limit` (1-100, default 20) and `offset`. `articlesCount` counts all matches.
         """
         filters = queries.ArticleFilters(args.get("tag"), args.get("author"), args.get("favorited"))
+        if args.get("q", "").strip():
+            return _search(args["q"], filters, args["limit"], args["offset"])
         views, total = queries.articles(
             db_connection(), filters, viewer_id(), args["limit"], args["offset"]
         )
@@ -171,3 +196,24 @@ class ArticleBySlug(MethodView):
         session = db_session()
         writes.delete_article(session, _own_article_or_error(slug).id)
         session.commit()
+
+
+@blp.route("/articles/<slug:slug>/related", parameters=SLUG)
+class Related(MethodView):
+    @blp.auth_optional
+    @blp.arguments(RelatedQuery(), location="query")
+    @blp.response(200, MultipleArticlesResponse)
+    @blp.errors(404, 503)
+    @blp.doc(operationId="GetRelatedArticles")
+    def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
+        """Get related articles
+
+        The articles nearest in meaning to this one (its title, description and body, by the
+        embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+        not embedded yet (it is, in the background, seconds after it is written) has none.
+        """
+        connection = db_connection()
+        article_id = article_id_or_404(slug)
+        ids = runtime_of(current_app).model.related(connection, article_id, args["limit"])
+        views = queries.articles_by_ids(connection, ids, viewer_id())
+        return _articles_page(views, len(views))

@@ -6,11 +6,12 @@ from functools import cache
 from typing import Any
 
 from alembic.script import ScriptDirectory
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields
 from marshmallow.validate import OneOf
 
-from api.context import db_session
+from api.context import db_session, runtime_of
 from api.errors import DATABASE_DOWN, fail
 from api.pipeline import cache as read_cache
 from api.pipeline.ratelimit import exempt
@@ -40,13 +41,27 @@ class OutboxBacklog(ResponseSchema):
     )
 
 
+class ModelStatus(ResponseSchema):
+    status = fields.String(
+        required=True,
+        validate=OneOf(["ok", "idle", "degraded"]),
+        metadata={
+            "description": "`ok` (loaded in this worker), `idle` (loads on first use) or"
+            " `degraded` (could not load: the model's operations answer 503, all else works)"
+        },
+    )
+    name = fields.String(required=True, metadata={"example": "all-MiniLM-L6-v2"})
+    version = fields.String(metadata={"description": "A hash of the weights, once loaded"})
+
+
 class Readiness(ResponseSchema):
     status = fields.String(
         required=True,
         metadata={
             "example": "ready",
             "description": "`ready`, or `degraded` while the read cache's Redis is unreachable"
-            " (reads are then served from the database: slower, still correct)",
+            " (reads are then served from the database: slower, still correct) or the model"
+            " could not load",
         },
     )
     read_cache = fields.String(
@@ -56,6 +71,7 @@ class Readiness(ResponseSchema):
         metadata={"description": "The read cache: `off` (no `REDIS_URL`), `ok` or `degraded`"},
     )
     outbox = fields.Nested(OutboxBacklog, required=True)
+    model = fields.Nested(ModelStatus, required=True)
 
 
 @cache
@@ -101,8 +117,11 @@ class Ready(MethodView):
         pending, age = outbox.backlog(db_session())
         # Without Redis the reads come from the database: slower, still correct, so still ready.
         cache = read_cache.health()
+        model = runtime_of(current_app).model.status()
+        degraded = cache == "degraded" or model["status"] == "degraded"
         return {
-            "status": "degraded" if cache == "degraded" else "ready",
+            "status": "degraded" if degraded else "ready",
             "read_cache": cache,
             "outbox": {"pending": pending, "oldest_age_seconds": age},
+            "model": model,
         }

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from core.settings import Settings
-from db.models import Base
+from db.models import Base, modeled
 from db.session import make_engine
 
 config = context.config
@@ -50,6 +50,7 @@ def _run(connection: object) -> None:
         target_metadata=Base.metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=modeled,  # full-text search is the database's, not a model (0012)
     )
     with context.begin_transaction():
         context.run_migrations()

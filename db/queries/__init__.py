@@ -15,7 +15,7 @@ from db.queries._articles import (
     current_slug,
 )
 from db.queries._comments import CommentView, comment, comment_author_id, comments
-from db.queries._lists import ArticleFilters, ListShape, articles, feed
+from db.queries._lists import ArticleFilters, ListShape, articles, articles_by_ids, feed
 from db.queries._profiles import ProfileView, profile
 from db.queries._schema import schema_version
 from db.queries._tags import tags
@@ -47,6 +47,7 @@ __all__ = [
     "article_id",
     "article_to_change",
     "articles",
+    "articles_by_ids",
     "comment",
     "comment_author_id",
     "comments",

@@ -218,3 +218,21 @@ def feed(
     """A page of articles by authors the viewer follows, newest first."""
     params = {"viewer_id": viewer_id, "limit": limit, "offset": offset}
     return _page(connection, params, ListShape(viewer=True, feed=True))
+
+
+@cache
+def _by_ids_statement(viewer: bool) -> Select[*tuple[Any, ...]]:
+    return article_select(viewer, with_body=False).where(
+        Article.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+def articles_by_ids(
+    connection: Connection, ids: list[int], viewer_id: int | None
+) -> list[ArticleView]:
+    """The articles `ids` in the list shape, in that order (ids of vanished ones skipped)."""
+    if not ids:
+        return []
+    params = {"ids": ids, "viewer_id": viewer_id}
+    found = {r.id: r for r in connection.execute(_by_ids_statement(viewer_id is not None), params)}
+    return [article_view(found[i], with_body=False) for i in ids if i in found]

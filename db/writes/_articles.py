@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db import driver
+from db import driver, outbox
 from db.errors import is_unique_violation
 from db.inserts import dialect_insert
 from db.models import (
@@ -249,6 +249,8 @@ def update_article(session: Session, article: ArticleRef, changes: Mapping[str, 
         session.execute(update(_ARTICLES).where(_ARTICLES.c.id == article.id).values(values))
     if "tag_list" in changes:
         set_tags(session, article.id, changes["tag_list"])
+    if values.keys() & {"title", "description", "body"}:
+        outbox.wake_after_commit(session)  # its embedding is stale: the relay's pass redoes it
     return slug
 
 

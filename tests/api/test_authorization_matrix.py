@@ -292,8 +292,16 @@ def test_matrix_covers_every_write_operation(app: Flask) -> None:
         if method in {"post", "put", "delete", "patch"}
     }
     # Open to all (CreateUser, Login), or only ever about the caller's own token (Logout,
-    # RefreshToken: tests/api/test_sessions.py) or notifications (tests/jobs/test_notifications.py).
-    outside = {"CreateUser", "Login", "Logout", "RefreshToken", "MarkNotificationsRead"}
+    # RefreshToken: tests/api/test_sessions.py) or notifications (tests/jobs/test_notifications.py);
+    # SuggestTags writes nothing, any user may ask (tests/api/test_ml.py: its 401).
+    outside = {
+        "CreateUser",
+        "Login",
+        "Logout",
+        "RefreshToken",
+        "MarkNotificationsRead",
+        "SuggestTags",
+    }
     assert writes - outside == set(OPERATIONS)
 
 

@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
 from db.migrate import alembic_config, downgrade, upgrade
-from db.models import Base
+from db.models import UNMODELED, Base, modeled
 from testkit.database import PostgresServer
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -70,12 +70,15 @@ def _revisions() -> list[str]:
 
 def _diffs(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": modeled}
+        )
         return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names())
+    """The tables, but full-text search's (db.models.UNMODELED)."""
+    return set(inspect(engine).get_table_names()) - UNMODELED
 
 
 def _app_tables(engine: Engine) -> set[str]:

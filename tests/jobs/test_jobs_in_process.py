@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from api import create_app
 from api.context import runtime_of
 from core.settings import Settings
-from db.models import Notification, OutboxEvent
+from db.models import ArticleEmbedding, Notification, OutboxEvent
 from db.session import Database
 from jobs import relay, tasks
 from jobs.hint import Relay
@@ -99,8 +99,9 @@ def test_tasks_deliver_fan_out_in_batches_and_chain_the_next(
     published(broker_app)
     assert tasks.relay() == 4  # three follows and the article, published as deliver tasks
     sent = published(broker_app)
-    assert [name for name, _ in sent] == ["jobs.deliver"] * 4
-    for _name, (event_id,) in sent:
+    # ... then one task to embed what was written since (jobs/embedding.py)
+    assert [name for name, _ in sent] == ["jobs.deliver"] * 4 + ["jobs.embed"]
+    for _name, (event_id,) in sent[:4]:
         tasks.deliver(event_id)
     assert count(db, Notification) == 3  # the follows; the article starts a fan-out instead
     ((name, (event_id, actor_id, after)),) = published(broker_app)
@@ -159,3 +160,20 @@ def test_the_in_process_relay_fans_out_in_batches_of_the_setting(
     fan_outs = [s for s in queries.statements if s.lstrip().startswith("INSERT INTO notifications")]
     assert len(fan_outs) == 3, queries.statements  # 2 + 2 + 1 followers
     assert count(db, Notification) == 5 + 5
+
+
+def test_the_embed_task_embeds_what_is_stale_and_only_that(
+    client: FlaskClient, db: Database, broker_app: Flask
+) -> None:
+    """New and edited articles get a vector in the background; a second pass has nothing."""
+    author = register(client)
+    slug = create_article(client, author, title="Dragons at dawn")["slug"]
+    published(broker_app)
+    assert tasks.embed() >= 1
+    assert tasks.embed() == 0
+    edited = client.put(
+        f"/api/articles/{slug}", json={"article": {"body": "new"}}, headers=author.headers
+    )
+    assert edited.status_code == 200
+    assert tasks.embed() == 1  # the edit made it stale
+    assert count(db, ArticleEmbedding) >= 1

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from db.search import fts_query
 from ml import metrics
 from ml.evaluate import format_report, main
 from ml.fusion import reciprocal_rank_fusion
-from ml.lexical import LexicalIndex, fts_query
+from ml.lexical import LexicalIndex
 from ml.suggest import BONUS, article_text, mentioned_tags, suggest_tags
 
 

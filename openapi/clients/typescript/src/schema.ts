@@ -175,6 +175,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/articles/{slug}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Slug of the article
+                 * @example how-to-train-your-dragon
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get related articles
+         * @description The articles nearest in meaning to this one (its title, description and body, by the
+         *     embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+         *     not embedded yet (it is, in the background, seconds after it is written) has none.
+         */
+        get: operations["GetRelatedArticles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -331,6 +359,29 @@ export interface paths {
         get: operations["GetTags"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tags/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest tags for a draft
+         * @description The site's own tags, best first (at most 5), for a draft shaped like CreateArticle's:
+         *     its nearest articles' tags by meaning, weighted, and a bonus for a tag the draft names.
+         *     Tags in its `tagList` are left out. The model reads the first 256 tokens of title,
+         *     description and body, in that order. 503 `model` when the model is unavailable.
+         */
+        post: operations["SuggestTags"];
         delete?: never;
         options?: never;
         head?: never;
@@ -546,6 +597,26 @@ export interface components {
              */
             upTo?: number;
         };
+        ModelInfo: {
+            /** @example all-MiniLM-L6-v2 */
+            name: string;
+            /**
+             * @description A hash of the weights
+             * @example 3c1a8e2f0b7d
+             */
+            version: string;
+        };
+        ModelStatus: {
+            /** @example all-MiniLM-L6-v2 */
+            name: string;
+            /**
+             * @description `ok` (loaded in this worker), `idle` (loads on first use) or `degraded` (could not load: the model's operations answer 503, all else works)
+             * @enum {string}
+             */
+            status: "ok" | "idle" | "degraded";
+            /** @description A hash of the weights, once loaded */
+            version?: string;
+        };
         MultipleArticlesResponse: {
             articles: components["schemas"]["ArticlePreview"][];
             articlesCount: number;
@@ -635,6 +706,7 @@ export interface components {
             profile: components["schemas"]["Profile"];
         };
         Readiness: {
+            model: components["schemas"]["ModelStatus"];
             outbox: components["schemas"]["OutboxBacklog"];
             /**
              * @description The read cache: `off` (no `REDIS_URL`), `ok` or `degraded`
@@ -642,7 +714,7 @@ export interface components {
              */
             readCache: "off" | "ok" | "degraded";
             /**
-             * @description `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the database: slower, still correct)
+             * @description `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the database: slower, still correct) or the model could not load
              * @example ready
              */
             status: string;
@@ -659,6 +731,16 @@ export interface components {
         };
         SingleCommentResponse: {
             comment: components["schemas"]["Comment"];
+        };
+        Suggestion: {
+            /** @example 0.83 */
+            score: number;
+            /** @example dragons */
+            tag: string;
+        };
+        TagSuggestionsResponse: {
+            model: components["schemas"]["ModelInfo"];
+            suggestions: components["schemas"]["Suggestion"][];
         };
         TagsResponse: {
             /**
@@ -782,7 +864,7 @@ export interface components {
                 "application/json": components["schemas"]["GenericErrorModel"];
             };
         };
-        /** @description A dependency (the database) is unavailable; retry later */
+        /** @description A dependency (the database, or for its operations the model) is unavailable; retry later */
         ServiceUnavailable: {
             headers: {
                 [name: string]: unknown;
@@ -833,6 +915,8 @@ export interface operations {
                 limit?: number;
                 /** @description The number of items to skip before starting to collect the result set. */
                 offset?: number;
+                /** @description Search: articles matching these words or near them in meaning, best first (full-text search and the embedding model, by reciprocal rank fusion); combinable with the filters. Without it, newest first. */
+                q?: string;
                 /** @description Filter by tag */
                 tag?: string;
                 /** @description Filter by author (username) */
@@ -1249,6 +1333,39 @@ export interface operations {
             422: components["responses"]["GenericError"];
         };
     };
+    GetRelatedArticles: {
+        parameters: {
+            query?: {
+                /** @description How many related articles (1-20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Slug of the article
+                 * @example how-to-train-your-dragon
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MultipleArticlesResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["GenericError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     GetHealth: {
         parameters: {
             query?: never;
@@ -1459,6 +1576,45 @@ export interface operations {
                 };
             };
             422: components["responses"]["GenericError"];
+        };
+    };
+    SuggestTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "article": {
+                 *         "body": "b",
+                 *         "description": "d",
+                 *         "title": "Taming dragons"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewArticleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagSuggestionsResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["GenericError"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     GetCurrentUser: {

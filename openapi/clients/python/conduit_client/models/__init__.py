@@ -10,6 +10,9 @@ from .health import Health
 from .login_user import LoginUser
 from .login_user_request import LoginUserRequest
 from .mark_read import MarkRead
+from .model_info import ModelInfo
+from .model_status import ModelStatus
+from .model_status_status import ModelStatusStatus
 from .multiple_articles_response import MultipleArticlesResponse
 from .multiple_comments_response import MultipleCommentsResponse
 from .multiple_notifications_response import MultipleNotificationsResponse
@@ -29,6 +32,8 @@ from .readiness_read_cache import ReadinessReadCache
 from .refresh_token_request import RefreshTokenRequest
 from .single_article_response import SingleArticleResponse
 from .single_comment_response import SingleCommentResponse
+from .suggestion import Suggestion
+from .tag_suggestions_response import TagSuggestionsResponse
 from .tags_response import TagsResponse
 from .unread_count_response import UnreadCountResponse
 from .update_article import UpdateArticle
@@ -49,6 +54,9 @@ __all__ = (
     "LoginUser",
     "LoginUserRequest",
     "MarkRead",
+    "ModelInfo",
+    "ModelStatus",
+    "ModelStatusStatus",
     "MultipleArticlesResponse",
     "MultipleCommentsResponse",
     "MultipleNotificationsResponse",
@@ -68,7 +76,9 @@ __all__ = (
     "RefreshTokenRequest",
     "SingleArticleResponse",
     "SingleCommentResponse",
+    "Suggestion",
     "TagsResponse",
+    "TagSuggestionsResponse",
     "UnreadCountResponse",
     "UpdateArticle",
     "UpdateArticleRequest",

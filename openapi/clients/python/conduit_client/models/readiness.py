@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from ..models.readiness_read_cache import ReadinessReadCache
 
 if TYPE_CHECKING:
+    from ..models.model_status import ModelStatus
     from ..models.outbox_backlog import OutboxBacklog
 
 
@@ -18,17 +19,21 @@ T = TypeVar("T", bound="Readiness")
 class Readiness:
     """
     Attributes:
+        model (ModelStatus):
         outbox (OutboxBacklog):
         read_cache (ReadinessReadCache): The read cache: `off` (no `REDIS_URL`), `ok` or `degraded`
         status (str): `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the
-            database: slower, still correct) Example: ready.
+            database: slower, still correct) or the model could not load Example: ready.
     """
 
+    model: ModelStatus
     outbox: OutboxBacklog
     read_cache: ReadinessReadCache
     status: str
 
     def to_dict(self) -> dict[str, Any]:
+        model = self.model.to_dict()
+
         outbox = self.outbox.to_dict()
 
         read_cache = self.read_cache.value
@@ -39,6 +44,7 @@ class Readiness:
 
         field_dict.update(
             {
+                "model": model,
                 "outbox": outbox,
                 "readCache": read_cache,
                 "status": status,
@@ -49,9 +55,12 @@ class Readiness:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.model_status import ModelStatus  # noqa: PLC0415
         from ..models.outbox_backlog import OutboxBacklog  # noqa: PLC0415
 
         d = dict(src_dict)
+        model = ModelStatus.from_dict(d.pop("model"))
+
         outbox = OutboxBacklog.from_dict(d.pop("outbox"))
 
         read_cache = ReadinessReadCache(d.pop("readCache"))
@@ -59,6 +68,7 @@ class Readiness:
         status = d.pop("status")
 
         readiness = cls(
+            model=model,
             outbox=outbox,
             read_cache=read_cache,
             status=status,

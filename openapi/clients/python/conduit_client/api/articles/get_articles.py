@@ -14,6 +14,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    q: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     author: str | Unset = UNSET,
     favorited: str | Unset = UNSET,
@@ -28,6 +29,8 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["offset"] = offset
+
+    params["q"] = q
 
     params["tag"] = tag
 
@@ -91,6 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    q: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     author: str | Unset = UNSET,
     favorited: str | Unset = UNSET,
@@ -104,6 +108,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        q (str | Unset):
         tag (str | Unset):
         author (str | Unset):
         favorited (str | Unset):
@@ -120,6 +125,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        q=q,
         tag=tag,
         author=author,
         favorited=favorited,
@@ -138,6 +144,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    q: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     author: str | Unset = UNSET,
     favorited: str | Unset = UNSET,
@@ -151,6 +158,7 @@ def sync(
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        q (str | Unset):
         tag (str | Unset):
         author (str | Unset):
         favorited (str | Unset):
@@ -168,6 +176,7 @@ def sync(
         client=client,
         limit=limit,
         offset=offset,
+        q=q,
         tag=tag,
         author=author,
         favorited=favorited,
@@ -180,6 +189,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    q: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     author: str | Unset = UNSET,
     favorited: str | Unset = UNSET,
@@ -193,6 +203,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        q (str | Unset):
         tag (str | Unset):
         author (str | Unset):
         favorited (str | Unset):
@@ -209,6 +220,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        q=q,
         tag=tag,
         author=author,
         favorited=favorited,
@@ -225,6 +237,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    q: str | Unset = UNSET,
     tag: str | Unset = UNSET,
     author: str | Unset = UNSET,
     favorited: str | Unset = UNSET,
@@ -238,6 +251,7 @@ async def asyncio(
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        q (str | Unset):
         tag (str | Unset):
         author (str | Unset):
         favorited (str | Unset):
@@ -256,6 +270,7 @@ async def asyncio(
             client=client,
             limit=limit,
             offset=offset,
+            q=q,
             tag=tag,
             author=author,
             favorited=favorited,

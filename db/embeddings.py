@@ -1,0 +1,174 @@
+"""Articles' embeddings: which are stale, storing new ones, and reading them for the index.
+
+An embedding is stale when its article has none for the current model version, or the
+article changed since it was made (`source_updated_at` is the `updated_at` it was made from:
+an edit during the embedding leaves it stale, never wrongly fresh). Every write here follows
+the lock order of db/writes/__init__.py: the article's KEY SHARE lock first, so an article
+deleted meanwhile is skipped, never a foreign key violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Integer,
+    LargeBinary,
+    String,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from db.inserts import dialect_insert
+from db.models import Article, ArticleEmbedding, Tag, article_tags, utcnow
+
+_VERSION = bindparam("version", type_=String)
+_EMBEDDINGS = ArticleEmbedding.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What an article's embedding is made of, and the edit it was read at."""
+
+    id: int
+    title: str
+    description: str
+    body: str
+    updated_at: datetime
+
+
+STALE = (
+    select(Article.id, Article.title, Article.description, Article.body, Article.updated_at)
+    .outerjoin(
+        ArticleEmbedding,
+        (ArticleEmbedding.article_id == Article.id) & (ArticleEmbedding.model_version == _VERSION),
+    )
+    .where(
+        or_(
+            ArticleEmbedding.article_id.is_(None),
+            ArticleEmbedding.source_updated_at != Article.updated_at,
+        )
+    )
+    .order_by(Article.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def stale(session: Session, version: str, limit: int) -> list[Source]:
+    """Up to `limit` articles whose embedding for `version` is missing or out of date."""
+    rows = session.execute(STALE, {"version": version, "limit": limit})
+    return [Source(r.id, r.title, r.description, r.body, r.updated_at) for r in rows]
+
+
+@cache
+def _store(dialect: str) -> Insert:
+    article = bindparam("article_id", type_=Integer)
+    live = exists(
+        select(Article.id).where(Article.id == article).with_for_update(read=True, key_share=True)
+    )
+    insert = dialect_insert(dialect, _EMBEDDINGS).from_select(
+        ["article_id", "model_version", "vector", "source_updated_at", "embedded_at"],
+        select(
+            article,
+            _VERSION,
+            bindparam("vector", type_=LargeBinary),
+            bindparam("source_updated_at"),
+            bindparam("embedded_at"),
+        ).where(live, true()),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["article_id"],
+        set_={
+            "model_version": insert.excluded.model_version,
+            "vector": insert.excluded.vector,
+            "source_updated_at": insert.excluded.source_updated_at,
+            "embedded_at": insert.excluded.embedded_at,
+        },
+    )
+
+
+def store(
+    session: Session, version: str, sources: Sequence[Source], vectors: Sequence[bytes]
+) -> None:
+    """Store each source's vector (float32 bytes) for `version`; a vanished article is skipped."""
+    now = utcnow()
+    statement = _store(session.get_bind().dialect.name)
+    for source, vector in zip(sources, vectors, strict=True):
+        session.execute(
+            statement,
+            {
+                "article_id": source.id,
+                "version": version,
+                "vector": vector,
+                "source_updated_at": source.updated_at,
+                "embedded_at": now,
+            },
+        )
+
+
+STATE = select(func.count(), func.max(ArticleEmbedding.embedded_at)).where(
+    ArticleEmbedding.model_version == _VERSION
+)
+
+
+def state(connection: Connection, version: str) -> tuple[int, Any]:
+    """(how many embeddings of `version`, when the newest was made): a cheap change marker."""
+    count, newest = connection.execute(STATE, {"version": version}).one()
+    return int(count), newest
+
+
+ONE = select(ArticleEmbedding.vector).where(
+    ArticleEmbedding.article_id == bindparam("article_id", type_=Integer),
+    ArticleEmbedding.model_version == _VERSION,
+)
+
+
+def vector_of(connection: Connection, article_id: int, version: str) -> bytes | None:
+    """The article's stored vector of `version`, if it has one yet."""
+    found = connection.execute(ONE, {"article_id": article_id, "version": version}).scalar()
+    return None if found is None else bytes(found)
+
+
+ALL = select(ArticleEmbedding.article_id, ArticleEmbedding.vector).where(
+    ArticleEmbedding.model_version == _VERSION
+)
+
+
+def vectors(connection: Connection, version: str) -> list[tuple[int, bytes]]:
+    """Every article's vector of `version`, as stored."""
+    return [(r[0], bytes(r[1])) for r in connection.execute(ALL, {"version": version})]
+
+
+TAGS_OF = (
+    select(article_tags.c.article_id, Tag.name)
+    .join(Tag, Tag.id == article_tags.c.tag_id)
+    .where(article_tags.c.article_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def tags_of(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    """The tags of each of the articles `ids`."""
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for article_id, name in connection.execute(TAGS_OF, {"ids": list(ids)}):
+            found[article_id].append(name)
+    return found
+
+
+VOCABULARY = select(Tag.name).where(Tag.articles_count > 0)
+
+
+def vocabulary(connection: Connection) -> list[str]:
+    """The site's tags in use: the only ones suggested."""
+    return list(connection.execute(VOCABULARY).scalars())

@@ -1,0 +1,232 @@
+"""Tag suggestions and related articles, on the real model, as a client sees them.
+
+Articles are embedded in the background (jobs/embedding.py), never in the request; here the
+test runs that pass itself, as the relay would right after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.context import runtime_of
+from db.session import Database
+from jobs.embedding import embed_stale
+from testkit.settings import make_settings
+from tests.factories import Account, body_of, create_article, errors_of, register
+
+DRAGONS = {
+    "title": "Training your dragon to fly",
+    "description": "Wings, fire and patience",
+    "body": "A young dragon learns to fly with its rider over the mountains.",
+    "tagList": ["dragons", "flying"],
+}
+DRAGONS_TOO = {
+    "title": "Feeding a baby dragon",
+    "description": "What dragons eat",
+    "body": "Dragons eat a lot of fish and need warm fire to sleep.",
+    "tagList": ["dragons", "pets"],
+}
+BAKING = {
+    "title": "Baking sourdough bread",
+    "description": "Flour, water and time",
+    "body": "Knead the dough, let it rise overnight and bake it in a hot oven.",
+    "tagList": ["baking", "bread"],
+}
+
+
+@pytest.fixture
+def site(app: Flask, client: FlaskClient, db: Database) -> dict[str, Any]:
+    model = runtime_of(app).model
+    model.refresh_seconds = 0  # each test's rolled-back data: look again every time
+    author = register(client)
+    slugs = {name: create_article(client, author, **fields)["slug"]
+             for name, fields in (("dragons", DRAGONS), ("dragons too", DRAGONS_TOO),
+                                  ("baking", BAKING))}  # fmt: skip
+    assert embed_stale(db.session(), model) == 3
+    assert embed_stale(db.session(), model) == 0  # nothing stale any more
+    return {"author": author, "slugs": slugs}
+
+
+def test_related_articles_are_the_nearest_by_meaning(
+    client: FlaskClient, site: dict[str, Any]
+) -> None:
+    slugs = site["slugs"]
+    reply = client.get(f"/api/articles/{slugs['dragons']}/related", query_string={"limit": 2})
+    assert reply.status_code == 200, reply.json
+    page = body_of(reply)
+    assert [a["slug"] for a in page["articles"]] == [slugs["dragons too"], slugs["baking"]]
+    assert page["articlesCount"] == 2
+    assert "body" not in page["articles"][0]  # the list shape
+    one = body_of(client.get(f"/api/articles/{slugs['baking']}/related?limit=1"))
+    assert len(one["articles"]) == 1 and one["articles"][0]["slug"] != slugs["baking"]
+
+
+def test_related_of_an_article_not_embedded_yet_is_empty(
+    client: FlaskClient, site: dict[str, Any]
+) -> None:
+    fresh = create_article(client, site["author"], title="Brand new")["slug"]
+    reply = client.get(f"/api/articles/{fresh}/related")
+    assert reply.status_code == 200
+    assert body_of(reply) == {"articles": [], "articlesCount": 0}
+
+
+@pytest.mark.parametrize("limit", ["0", "21", "x"])
+def test_related_limit_is_1_to_20(client: FlaskClient, site: dict[str, Any], limit: str) -> None:
+    reply = client.get(f"/api/articles/{site['slugs']['dragons']}/related?limit={limit}")
+    assert reply.status_code == 422 and "limit" in errors_of(reply)
+
+
+def test_related_of_no_such_article_is_404(client: FlaskClient) -> None:
+    reply = client.get("/api/articles/nope/related")
+    assert reply.status_code == 404 and errors_of(reply) == {"article": ["not found"]}
+
+
+def suggest(client: FlaskClient, account: Account, **draft: Any) -> Any:
+    body = {"title": "t", "description": "d", "body": "b", **draft}
+    return client.post("/api/tags/suggestions", json={"article": body}, headers=account.headers)
+
+
+def test_suggestions_come_from_the_nearest_articles_and_the_words(
+    app: Flask, client: FlaskClient, site: dict[str, Any]
+) -> None:
+    reply = suggest(
+        client,
+        site["author"],
+        title="How dragons sleep",
+        description="Rest for young dragons",
+        body="A dragon curls up near the fire after flying all day.",
+    )
+    assert reply.status_code == 200, reply.json
+    answer = body_of(reply)
+    tags = [s["tag"] for s in answer["suggestions"]]
+    assert tags[0] == "dragons"
+    assert set(tags) <= {"dragons", "flying", "pets", "baking", "bread"}  # the site's own only
+    assert all(0 <= s["score"] <= 1 for s in answer["suggestions"])
+    scores = [s["score"] for s in answer["suggestions"]]
+    assert scores == sorted(scores, reverse=True) and len(tags) <= 5
+    model = runtime_of(app).model
+    assert answer["model"] == {"name": "all-MiniLM-L6-v2", "version": model.version()}
+    # tags the draft already has are not suggested again
+    again = suggest(client, site["author"], title="How dragons sleep", tagList=["dragons"])
+    assert "dragons" not in [s["tag"] for s in body_of(again)["suggestions"]]
+
+
+def test_suggestions_need_a_user_and_a_valid_draft(
+    client: FlaskClient, site: dict[str, Any]
+) -> None:
+    anonymous = client.post("/api/tags/suggestions", json={"article": DRAGONS})
+    assert anonymous.status_code == 401
+    missing = client.post(
+        "/api/tags/suggestions", json={"article": {"title": "t"}}, headers=site["author"].headers
+    )
+    assert missing.status_code == 422 and "description" in errors_of(missing)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \t\n ", "dragon " * 10_000, "\x00\x01 ctrl", "é" * 150_000, "🐉" * 1000],
+    ids=["empty", "blank", "10k tokens", "control", "300 KB", "emoji"],
+)
+def test_hostile_drafts_get_an_answer_or_a_422_never_a_5xx(
+    client: FlaskClient, site: dict[str, Any], text: str
+) -> None:
+    reply = suggest(client, site["author"], body=text)
+    assert reply.status_code in (200, 422), reply.json
+
+
+@pytest.fixture
+def no_model(tmp_path: Path) -> Iterator[Flask]:
+    """An app whose MODEL_DIR holds nothing: the model cannot load."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    from db.migrate import upgrade
+
+    upgrade(url)
+    application = create_app(make_settings(url, model_dir=str(tmp_path / "missing")))
+    application.config["TESTING"] = True
+    yield application
+    runtime_of(application).dispose()
+
+
+def test_without_the_model_its_operations_answer_503_and_the_rest_works(
+    no_model: Flask,
+) -> None:
+    client = no_model.test_client()
+    author = register(client)
+    slug = create_article(client, author, **DRAGONS)["slug"]
+    for reply in (
+        suggest(client, author, title="dragons"),
+        client.get(f"/api/articles/{slug}/related"),
+    ):
+        assert reply.status_code == 503, reply.json
+        assert reply.json == {"errors": {"model": ["is unavailable"]}}
+        assert reply.headers["Retry-After"] == "5"
+    ready = client.get("/api/ready")
+    assert ready.status_code == 200
+    assert body_of(ready)["status"] == "degraded"
+    assert body_of(ready)["model"] == {"status": "degraded", "name": "all-MiniLM-L6-v2"}
+    assert client.get(f"/api/articles/{slug}").status_code == 200
+    assert client.get("/api/articles").status_code == 200
+
+
+def test_readiness_names_the_model_once_loaded(app: Flask, client: FlaskClient) -> None:
+    runtime_of(app).model.load()
+    model = body_of(client.get("/api/ready"))["model"]
+    assert model["status"] == "ok" and model["name"] == "all-MiniLM-L6-v2"
+    assert model["version"] == runtime_of(app).model.version()
+
+
+def search(client: FlaskClient, **query: Any) -> dict[str, Any]:
+    reply = client.get("/api/articles", query_string=query)
+    assert reply.status_code == 200, reply.json
+    page: dict[str, Any] = body_of(reply)
+    return page
+
+
+def test_search_finds_by_words_and_by_meaning(client: FlaskClient, site: dict[str, Any]) -> None:
+    slugs = site["slugs"]
+    by_word = search(client, q="sourdough")
+    assert by_word["articles"][0]["slug"] == slugs["baking"]
+    # no article says "reptiles" or "wyrm": found by meaning, the dragons first
+    by_meaning = search(client, q="winged fire-breathing reptiles")
+    assert {a["slug"] for a in by_meaning["articles"][:2]} == {
+        slugs["dragons"],
+        slugs["dragons too"],
+    }
+    assert by_meaning["articlesCount"] == len(by_meaning["articles"])
+
+
+def test_search_combines_with_filters_and_pages(client: FlaskClient, site: dict[str, Any]) -> None:
+    slugs = site["slugs"]
+    tagged = search(client, q="dragon", tag="pets")
+    assert [a["slug"] for a in tagged["articles"]] == [slugs["dragons too"]]
+    assert tagged["articlesCount"] == 1
+    first = search(client, q="dragons", limit=1)
+    second = search(client, q="dragons", limit=1, offset=1)
+    assert first["articlesCount"] == second["articlesCount"] >= 2
+    assert first["articles"][0]["slug"] != second["articles"][0]["slug"]
+
+
+@pytest.mark.parametrize(
+    "q", ['"', "NEAR * -", "'; DROP TABLE articles; --", "é" * 200, "\u202e\u0000x"]
+)
+def test_hostile_queries_are_answered_or_refused_never_a_5xx(
+    client: FlaskClient, site: dict[str, Any], q: str
+) -> None:
+    reply = client.get("/api/articles", query_string={"q": q})
+    assert reply.status_code in (200, 422), reply.json
+
+
+def test_without_q_the_list_is_as_before(client: FlaskClient, site: dict[str, Any]) -> None:
+    plain = search(client)
+    assert [a["slug"] for a in plain["articles"]][:3] == [
+        site["slugs"]["baking"],
+        site["slugs"]["dragons too"],
+        site["slugs"]["dragons"],
+    ]
