@@ -148,7 +148,8 @@ class ModelService:
         neighbours = [(score, tags[article]) for article, score in hits]
         vocabulary = embeddings.vocabulary(connection)
         ranked = suggest_tags(neighbours, text, vocabulary, k + len(exclude))
-        return [(tag, score) for tag, score in ranked if tag not in exclude][:k]
+        # A tag neither near nor named scores 0: not a suggestion at all.
+        return [(tag, score) for tag, score in ranked if tag not in exclude and score > 0][:k]
 
     def related(self, connection: Connection, article_id: int, k: int) -> list[int]:
         """The ids of the k articles nearest to this one, nearest first; none when it has no

@@ -108,7 +108,7 @@ def test_suggestions_come_from_the_nearest_articles_and_the_words(
     tags = [s["tag"] for s in answer["suggestions"]]
     assert tags[0] == "dragons"
     assert set(tags) <= {"dragons", "flying", "pets", "baking", "bread"}  # the site's own only
-    assert all(0 <= s["score"] <= 1 for s in answer["suggestions"])
+    assert all(0 < s["score"] <= 1 for s in answer["suggestions"])  # 0: not a suggestion
     scores = [s["score"] for s in answer["suggestions"]]
     assert scores == sorted(scores, reverse=True) and len(tags) <= 5
     model = runtime_of(app).model
