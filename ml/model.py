@@ -202,7 +202,12 @@ class Embedder:
         tokenizer = Tokenizer.from_file(str(files.tokenizer))
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (a token, not a secret)
+        # onnxruntime's own log lines are plain text on stderr (ours are JSON in production):
+        # errors only; and no telemetry (it warns when it cannot persist an id: read-only root).
+        ort.set_default_logger_severity(3)
+        ort.disable_telemetry_events()
         options = ort.SessionOptions()
+        options.log_severity_level = 3
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.enable_cpu_mem_arena = False

@@ -28,8 +28,10 @@ class TagSuggestionsResponse(ResponseSchema):
 
 
 class RelatedQuery(Schema):
+    """Like a page's `limit`: a larger value is served as RELATED_MAX, not refused."""
+
     limit = Integer(
         load_default=5,
-        validate=Range(min=1, max=RELATED_MAX),
-        metadata={"description": f"How many related articles (1-{RELATED_MAX})."},
+        validate=Range(min=1),
+        metadata={"description": f"How many related articles (at most {RELATED_MAX} are served)."},
     )

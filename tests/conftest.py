@@ -77,24 +77,3 @@ def backend(database_url: str) -> str:
 @pytest.fixture
 def queries(db: Database) -> QueryCounter:
     return QueryCounter(db.engine)
-
-
-# Tests that share one Redis database of the machine's (flushed between tests) run in one
-# xdist worker, one after another; everything else is spread over every core (`make test`).
-SHARED_REDIS_GROUPS = {
-    # The ops suite's servers share Redis db 14 (tests/support/ops.py), flushed by its tests;
-    # it also restarts and kills shared services: one worker runs it all, in order.
-    "tests/ops/": "ops",
-    "tests/jobs/live/": "ops",  # restarts the machine's RabbitMQ, which ops' containers use
-    "tests/api/pipeline/test_budget.py": "redis-db-12",  # testkit CACHE_REDIS_URL
-    "tests/api/pipeline/test_read_cache.py": "redis-db-12",
-    "tests/api/pipeline/test_cache_edge.py": "redis-db-12",
-}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        path = item.path.relative_to(config.rootpath).as_posix()
-        for prefix, group in SHARED_REDIS_GROUPS.items():
-            if path.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))

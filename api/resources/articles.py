@@ -23,7 +23,7 @@ from schemas.articles import (
     SingleArticleResponse,
     UpdateArticleRequest,
 )
-from schemas.ml import RelatedQuery
+from schemas.ml import RELATED_MAX, RelatedQuery
 
 ARTICLE_SLUG = "$response.body#/article/slug"
 ARTICLE_LINKS = {
@@ -209,11 +209,12 @@ class Related(MethodView):
         """Get related articles
 
         The articles nearest in meaning to this one (its title, description and body, by the
-        embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+        embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
         not embedded yet (it is, in the background, seconds after it is written) has none.
         """
         connection = db_connection()
         article_id = article_id_or_404(slug)
-        ids = runtime_of(current_app).model.related(connection, article_id, args["limit"])
+        limit = min(args["limit"], RELATED_MAX)
+        ids = runtime_of(current_app).model.related(connection, article_id, limit)
         views = queries.articles_by_ids(connection, ids, viewer_id())
         return _articles_page(views, len(views))

@@ -77,10 +77,15 @@ def test_related_of_an_article_not_embedded_yet_is_empty(
     assert body_of(reply) == {"articles": [], "articlesCount": 0}
 
 
-@pytest.mark.parametrize("limit", ["0", "21", "x"])
-def test_related_limit_is_1_to_20(client: FlaskClient, site: dict[str, Any], limit: str) -> None:
+@pytest.mark.parametrize("limit", ["0", "-1", "x"])
+def test_related_limit_is_at_least_1(client: FlaskClient, site: dict[str, Any], limit: str) -> None:
     reply = client.get(f"/api/articles/{site['slugs']['dragons']}/related?limit={limit}")
     assert reply.status_code == 422 and "limit" in errors_of(reply)
+
+
+def test_a_larger_related_limit_is_served_as_20(client: FlaskClient, site: dict[str, Any]) -> None:
+    reply = client.get(f"/api/articles/{site['slugs']['dragons']}/related?limit=999999")
+    assert reply.status_code == 200 and body_of(reply)["articlesCount"] == 2  # all there is
 
 
 def test_related_of_no_such_article_is_404(client: FlaskClient) -> None:

@@ -20,6 +20,10 @@ from testkit.http import call, register
 from testkit.servers import Server
 from tests.support.ops import gunicorn_server
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 ATTACK = 1_000_000  # characters: the body stays under MAX_CONTENT_LENGTH (1 MiB)
 SHAPES = {
     "letters then a control character": "a" * ATTACK + "\x01",

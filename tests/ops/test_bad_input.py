@@ -25,6 +25,10 @@ from testkit.servers import gunicorn
 from testkit.settings import ROOT
 from tests.support.ops import QUIET
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 MAX_CONTENT_LENGTH = 1024 * 1024  # the default, set explicitly on the server below
 HUGE = 10**30

@@ -41,6 +41,10 @@ from tests.support import containers
 from tests.support.containers import Container, container
 from tests.support.ops import JWT_SECRET
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 # As podman counts. 254 MB before the model landed; its runtime (onnxruntime 69 MB, numpy and
 # its BLAS 56 MB once pruned, the int8 weights 22 MB, tokenizers 12 MB) makes the rest.
 MAX_IMAGE_BYTES = 450 * 1000 * 1000

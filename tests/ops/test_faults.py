@@ -22,11 +22,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
 from sqlalchemy import Engine, text
 
 from testkit.database import PrivateCluster
 from testkit.http import Reply, call, register
 from tests.support.ops import gunicorn_server
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 FAIL_FAST = 5.0  # seconds: a request during an outage must be answered within this
 RECOVERY = 20.0  # seconds: generous bound for the service to serve again after a restart

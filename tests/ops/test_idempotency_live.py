@@ -33,6 +33,10 @@ from testkit.http import Reply, call, register
 from testkit.servers import Server
 from tests.support.ops import gunicorn_server
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 KEY, REPLAYED = "Idempotency-Key", "idempotency-replayed"
 IN_PROGRESS = {"errors": {KEY: ["is in use by a request still in progress, retry later"]}}
 

@@ -31,7 +31,12 @@ from sqlalchemy import Engine, text
 from testkit.http import Reply, call, register
 from testkit.servers import gunicorn
 from testkit.settings import ROOT
+from testkit.workers import wait_for
 from tests.support.ops import JWT_SECRET, QUIET
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 REQUIRED: list[dict[str, list[str]]] = [{"Token": []}]
@@ -189,10 +194,23 @@ def set_scene(base_url: str, sql: Engine) -> Scene:
     )
     assert created.status == 201, created.body
     slug = created.json()["article"]["slug"]
+    # A second one, related to the first (GetRelatedArticles lists it), favorited too.
+    near = {"title": "Forgery target too", "description": "d", "body": "b", "tagList": ["jwt"]}
+    second = call(
+        base_url, "POST", "/api/articles", json_body={"article": near}, token=author_token
+    )
+    assert second.status == 201, second.body
     victim_token = register(base_url, password=PASSWORD)
     victim_id = user_id_of(sql, victim_token)
-    favorite = call(base_url, "POST", f"/api/articles/{slug}/favorite", token=victim_token)
-    assert favorite.status == 200 and favorite.json()["article"]["favorited"] is True
+    for favored in (slug, second.json()["article"]["slug"]):
+        favorite = call(base_url, "POST", f"/api/articles/{favored}/favorite", token=victim_token)
+        assert favorite.status == 200 and favorite.json()["article"]["favorited"] is True
+    # Articles are embedded in the background (the server's relay thread): wait for it.
+    wait_for(
+        lambda: call(base_url, "GET", f"/api/articles/{slug}/related").json()["articlesCount"],
+        60,
+        "the articles' embeddings",
+    )
     follow = call(base_url, "POST", f"/api/profiles/{author}/follow", token=victim_token)
     assert follow.status == 200 and follow.json()["profile"]["following"] is True
     # The author's comment shows `following` in the comments list; the victim's own is the one
@@ -234,6 +252,7 @@ def test_no_crafted_token_is_ever_taken_for_a_user(base_url: str, sql: Engine) -
         "GET /articles",
         "GET /articles/{slug}",
         "GET /articles/{slug}/comments",
+        "GET /articles/{slug}/related",
         "GET /profiles/{username}",
     }
     assert len(required) >= 12, "the spec lost auth-required operations?"

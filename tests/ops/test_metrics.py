@@ -6,8 +6,14 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from testkit.http import call
 from tests.support.ops import gunicorn_server
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 PATTERN = re.compile(
     r'^conduit_http_requests_total\{endpoint="/api/users",method="POST",status="201"\} (\S+)$',

@@ -23,12 +23,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from core.metrics import ARCHIVE, FOLDED_TYPES
 from testkit.servers import free_port
 from tests.ops.conftest import call, gunicorn_server
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 KILLS = 100
 WORKERS = 2

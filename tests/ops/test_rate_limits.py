@@ -23,6 +23,10 @@ from testkit.http import Reply, call
 from testkit.servers import gunicorn
 from tests.support.ops import JWT_SECRET, REDIS_URL
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 LIMIT = 5
 EXTRA = 20
 WORKERS = 4

@@ -10,8 +10,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from testkit.http import call
 from tests.support.ops import gunicorn_server, pid_log_env, workers_of
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 MAX_REQUESTS = 20
 REQUESTS = 300

@@ -29,6 +29,10 @@ from testkit.servers import free_port, gunicorn
 from testkit.settings import unavailable
 from tests.support.ops import JWT_SECRET, REDIS_URL
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 LOGIN_LIMIT = 5
 LIMITED = {"rate_limit": [f"exceeded: at most {LOGIN_LIMIT} per 1 minute"]}
 REVOKED = {"token": ["is invalid"]}

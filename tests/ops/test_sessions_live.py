@@ -19,6 +19,10 @@ import pytest
 from testkit.http import Reply, call
 from tests.support.ops import REDIS_URL, gunicorn_server
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 PASSWORD = "session password 1"
 REFRESH = "/api/users/token/refresh"
 INVALID = {"token": ["is invalid"]}

@@ -30,11 +30,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from db.migrate import upgrade
 from deploy.nginx import find_nginx
 from testkit.servers import free_port
 from testkit.settings import ROOT, unavailable
 from tests.ops.conftest import JWT_SECRET, QUIET, gunicorn_server
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 IN_FLIGHT = 12
 SLOW_HASH = {"ARGON2_TIME_COST": "8"}  # ~0.1-0.2 s a registration: they queue

@@ -39,6 +39,10 @@ from testkit.servers import Server, free_port
 from testkit.settings import unavailable
 from tests.ops.conftest import JWT_SECRET, call
 
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
+
 SLOW_CLIENTS = 64
 DURATION = 40.0  # seconds of trickling, per slow client
 NORMAL_THREADS = 4

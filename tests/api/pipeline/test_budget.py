@@ -16,6 +16,9 @@ from api.pipeline.budget import Budget, batch_for, parsed
 from testkit.redis_server import CACHE_REDIS_URL, shared_redis
 from testkit.servers import free_port
 
+# These modules share Redis db 12 (testkit CACHE_REDIS_URL) and flush it: one xdist worker.
+pytestmark = pytest.mark.xdist_group("redis-db-12")
+
 NOW = 1_800_000_000.0  # a fixed instant: windows are fixed minutes from the epoch
 
 

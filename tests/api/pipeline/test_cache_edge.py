@@ -24,6 +24,9 @@ from testkit.settings import make_settings
 from tests.api.pipeline.test_read_cache import rolled_back
 from tests.factories import create_article, errors_of, register
 
+# These modules share Redis db 12 (testkit CACHE_REDIS_URL) and flush it: one xdist worker.
+pytestmark = pytest.mark.xdist_group("redis-db-12")
+
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:

@@ -30,6 +30,9 @@ from testkit.servers import free_port
 from testkit.settings import make_settings
 from tests.factories import Account, add_comment, body_of, create_article, register
 
+# These modules share Redis db 12 (testkit CACHE_REDIS_URL) and flush it: one xdist worker.
+pytestmark = pytest.mark.xdist_group("redis-db-12")
+
 READS = [
     "/api/articles?limit=5",
     "/api/articles?tag=dragons",

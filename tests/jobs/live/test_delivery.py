@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, insert, literal, select, text
 
 import runtime
@@ -26,6 +27,10 @@ from testkit.http import call
 from testkit.settings import make_settings
 from testkit.workers import Worker, queue_depths, rabbitmqctl, wait_for
 from tests.support.ops import gunicorn_server
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 USERS = User.metadata.tables["users"]
 

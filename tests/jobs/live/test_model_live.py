@@ -14,9 +14,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from testkit.http import call
 from testkit.servers import gunicorn_server
 from testkit.workers import Worker, wait_for
+
+# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
+# and restart or kill the machine's services (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("ops")
 
 WORKERS = 4
 LOADS = re.compile(r'^conduit_model_loads_total\{result="ok"\} (\S+)$', re.M)

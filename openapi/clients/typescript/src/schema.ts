@@ -191,7 +191,7 @@ export interface paths {
         /**
          * Get related articles
          * @description The articles nearest in meaning to this one (its title, description and body, by the
-         *     embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+         *     embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
          *     not embedded yet (it is, in the background, seconds after it is written) has none.
          */
         get: operations["GetRelatedArticles"];
@@ -1336,7 +1336,7 @@ export interface operations {
     GetRelatedArticles: {
         parameters: {
             query?: {
-                /** @description How many related articles (1-20). */
+                /** @description How many related articles (at most 20 are served). */
                 limit?: number;
             };
             header?: never;

@@ -88,7 +88,7 @@ def sync_detailed(
     """Get related articles
 
      The articles nearest in meaning to this one (its title, description and body, by the
-    embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+    embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
     not embedded yet (it is, in the background, seconds after it is written) has none.
 
     Args:
@@ -124,7 +124,7 @@ def sync(
     """Get related articles
 
      The articles nearest in meaning to this one (its title, description and body, by the
-    embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+    embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
     not embedded yet (it is, in the background, seconds after it is written) has none.
 
     Args:
@@ -155,7 +155,7 @@ async def asyncio_detailed(
     """Get related articles
 
      The articles nearest in meaning to this one (its title, description and body, by the
-    embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+    embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
     not embedded yet (it is, in the background, seconds after it is written) has none.
 
     Args:
@@ -189,7 +189,7 @@ async def asyncio(
     """Get related articles
 
      The articles nearest in meaning to this one (its title, description and body, by the
-    embedding model), nearest first, itself excluded; `limit` 1-20, default 5. An article
+    embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
     not embedded yet (it is, in the background, seconds after it is written) has none.
 
     Args:
