@@ -20,8 +20,8 @@ from testkit.http import call, register
 from testkit.servers import Server
 from tests.support.ops import gunicorn_server
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 ATTACK = 1_000_000  # characters: the body stays under MAX_CONTENT_LENGTH (1 MiB)
@@ -51,6 +51,15 @@ BODIES: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "username": lambda v: ("/api/user", {"user": {"username": v}}),
     "email": lambda v: ("/api/user", {"user": {"email": v + "@example.com"}}),
     "password": lambda v: ("/api/user", {"user": {"password": v}}),
+    # SuggestTags' draft (the model's input): refused like CreateArticle's, before inference
+    "draft body": lambda v: (
+        "/api/tags/suggestions",
+        {"article": {"title": "t", "description": "d", "body": v}},
+    ),
+    "draft title": lambda v: (
+        "/api/tags/suggestions",
+        {"article": {"title": v, "description": "d", "body": "b"}},
+    ),
 }
 QUERY = 8_000  # characters: inside gunicorn's 8 KiB request line
 QUERY_SHAPES = {
@@ -109,7 +118,7 @@ def test_adversarial_text_is_refused_fast_while_others_are_served(
             if reply.status not in (413, 422) or reply.elapsed > REFUSED_WITHIN:
                 problems.append((name, reply.status, round(reply.elapsed, 2), reply.body[:120]))
         for shape, raw in QUERY_SHAPES.items():
-            for parameter in ("tag", "author", "favorited"):
+            for parameter in ("tag", "author", "favorited", "q"):
                 reply = call(server.base_url, "GET", f"/api/articles?{parameter}={raw}", timeout=30)
                 if reply.status != 422 or reply.elapsed > REFUSED_WITHIN:
                     problems.append((f"?{parameter}: {shape}", reply.status, reply.elapsed))

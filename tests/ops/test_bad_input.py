@@ -25,8 +25,8 @@ from testkit.servers import gunicorn
 from testkit.settings import ROOT
 from tests.support.ops import QUIET
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())

@@ -41,8 +41,8 @@ from tests.support import containers
 from tests.support.containers import Container, container
 from tests.support.ops import JWT_SECRET
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 # As podman counts. 254 MB before the model landed; its runtime (onnxruntime 69 MB, numpy and

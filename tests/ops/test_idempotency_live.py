@@ -33,8 +33,8 @@ from testkit.http import Reply, call, register
 from testkit.servers import Server
 from tests.support.ops import gunicorn_server
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 KEY, REPLAYED = "Idempotency-Key", "idempotency-replayed"

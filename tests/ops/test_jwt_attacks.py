@@ -34,8 +34,8 @@ from testkit.settings import ROOT
 from testkit.workers import wait_for
 from tests.support.ops import JWT_SECRET, QUIET
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())

@@ -31,8 +31,8 @@ from core.metrics import ARCHIVE, FOLDED_TYPES
 from testkit.servers import free_port
 from tests.ops.conftest import call, gunicorn_server
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 KILLS = 100

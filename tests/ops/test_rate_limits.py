@@ -23,8 +23,8 @@ from testkit.http import Reply, call
 from testkit.servers import gunicorn
 from tests.support.ops import JWT_SECRET, REDIS_URL
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 LIMIT = 5

@@ -21,8 +21,8 @@ from testkit.http import Reply, call, parked, ready_state, register, send
 from testkit.redis_server import private_redis
 from tests.support.ops import REDIS_URL, gunicorn_server, pid_log_env, workers_of
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 HITS = re.compile(r'^conduit_read_cache_lookups_total\{result="hit"\} (\S+)$', re.M)

@@ -19,8 +19,8 @@ import pytest
 from testkit.http import Reply, call
 from tests.support.ops import REDIS_URL, gunicorn_server
 
-# One xdist worker runs the ops suite and the RabbitMQ tests in order: they share Redis db 14
-# and restart or kill the machine's services (tests/conftest.py).
+# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
+# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
 pytestmark = pytest.mark.xdist_group("ops")
 
 PASSWORD = "session password 1"
