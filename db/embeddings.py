@@ -65,6 +65,20 @@ STALE = (
 )
 
 
+# One embedding pass at a time across every process (PostgreSQL): without it each web
+# worker's relay, or each Celery task, would embed the same stale articles at once.
+_PASS_LOCK = 0x636F6E64  # an arbitrary application-wide key ("cond")
+_CLAIM = select(func.pg_try_advisory_xact_lock(_PASS_LOCK))
+
+
+def claim_pass(session: Session) -> bool:
+    """Whether this transaction may embed now; False while another process's pass runs (its
+    transaction holds the lock until it commits, and it or the next pass takes what is left)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # one writer at a time anyway
+    return bool(session.execute(_CLAIM).scalar())
+
+
 def stale(session: Session, version: str, limit: int) -> list[Source]:
     """Up to `limit` articles whose embedding for `version` is missing or out of date."""
     rows = session.execute(STALE, {"version": version, "limit": limit})

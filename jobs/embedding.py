@@ -32,6 +32,9 @@ def embed_stale(session: Session, model: ModelService, limit: int = BATCH) -> in
         version = model.version()
     except ModelError:
         return 0
+    if not embeddings.claim_pass(session):  # another process is embedding: it takes these
+        session.rollback()
+        return 0
     sources = embeddings.stale(session, version, limit)
     if not sources:
         session.rollback()

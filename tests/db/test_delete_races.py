@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from api import create_app
 from api.context import runtime_of
-from db import outbox
+from db import embeddings, outbox
 from db.models import Base, utcnow
 from db.session import Database
 from jobs import relay as relaying
@@ -343,3 +343,19 @@ def test_deletes_racing_every_write_on_the_article(live_app: Flask, admin: Engin
     assert scalar(admin, "SELECT sum(articles_count) FROM tags") == 0
     assert scalar(admin, "SELECT sum(articles_count) FROM users") == 0
     assert deadlocks(app, admin) == before, seen
+
+
+def test_one_embedding_pass_at_a_time(url: str) -> None:
+    """Two processes' passes do not embed the same articles twice: the second one waits its
+    turn (db/embeddings.py claim_pass), until the first one's transaction ends."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with Session(engine) as first, Session(engine) as second:
+            assert embeddings.claim_pass(first)
+            assert not embeddings.claim_pass(second)
+            second.rollback()
+            first.commit()
+            assert embeddings.claim_pass(second)
+            second.rollback()
+    finally:
+        engine.dispose()
