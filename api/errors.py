@@ -217,10 +217,16 @@ def handle_database_error(error: DBAPIError) -> Response:
         return handle_database_unavailable(error)
     g.read_rerun = True
     log.warning("database connection lost, reading again on a new one: %s", error.orig)
+    return _dispatch_again()
+
+
+def _dispatch_again() -> Response:
+    """Run the request's view once more on fresh sessions; whatever it raises is answered as
+    if the first run had raised it (so a further transient error reruns again, bounded)."""
     database().remove()
     try:
         return current_app.make_response(current_app.dispatch_request())
-    except Exception as again:  # answered as if the first run had raised it
+    except Exception as again:
         return current_app.make_response(current_app.handle_user_exception(again))
 
 
@@ -236,12 +242,8 @@ def _rerun_transient(error: DBAPIError, kind: str) -> Response:
     g.transient_reruns = reruns + 1
     retry.RETRIES.labels(kind).inc()
     log.info("transient database error (%s), running the request again: %s", kind, error.orig)
-    database().remove()
     retry.pause(reruns)
-    try:
-        return current_app.make_response(current_app.dispatch_request())
-    except Exception as again:  # answered as if the first run had raised it
-        return current_app.make_response(current_app.handle_user_exception(again))
+    return _dispatch_again()
 
 
 def handle_model_error(error: ModelError) -> Response:

@@ -79,6 +79,14 @@ def claim_pass(session: Session) -> bool:
     return bool(session.execute(_CLAIM).scalar())
 
 
+def count_stale(session: Session, version: str) -> int:
+    """How many articles `stale` would give, without reading their text."""
+    ids = STALE.with_only_columns(Article.id).limit(None).subquery()
+    return int(
+        session.execute(select(func.count()).select_from(ids), {"version": version}).scalar_one()
+    )
+
+
 def stale(session: Session, version: str, limit: int) -> list[Source]:
     """Up to `limit` articles whose embedding for `version` is missing or out of date."""
     rows = session.execute(STALE, {"version": version, "limit": limit})
@@ -117,18 +125,18 @@ def store(
 ) -> None:
     """Store each source's vector (float32 bytes) for `version`; a vanished article is skipped."""
     now = utcnow()
-    statement = _store(session.get_bind().dialect.name)
-    for source, vector in zip(sources, vectors, strict=True):
-        session.execute(
-            statement,
-            {
-                "article_id": source.id,
-                "version": version,
-                "vector": vector,
-                "source_updated_at": source.updated_at,
-                "embedded_at": now,
-            },
-        )
+    rows = [
+        {
+            "article_id": source.id,
+            "version": version,
+            "vector": vector,
+            "source_updated_at": source.updated_at,
+            "embedded_at": now,
+        }
+        for source, vector in zip(sources, vectors, strict=True)
+    ]
+    if rows:  # one executemany, not a round trip per article
+        session.execute(_store(session.get_bind().dialect.name), rows)
 
 
 STATE = select(func.count(), func.max(ArticleEmbedding.embedded_at)).where(

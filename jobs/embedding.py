@@ -49,7 +49,7 @@ def embed_stale(session: Session, model: ModelService, limit: int = BATCH) -> in
 def backfill(session: Session, model: ModelService, out: object = sys.stderr) -> int:
     """Embed every stale article, batch after batch, with a progress line (articles/s, ETA)."""
     version = model.version()
-    total = len(embeddings.stale(session, version, 10**9))
+    total = embeddings.count_stale(session, version)
     session.rollback()
     done, started = 0, time.monotonic()
     while True:

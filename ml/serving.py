@@ -102,8 +102,7 @@ class ModelService:
 
     def embed(self, texts: Sequence[str], op: str) -> NDArray[np.float32]:
         """Unit vectors for `texts`; raises ModelError (answered 503) when it cannot."""
-        version = self.version()
-        del version  # loaded, or ModelUnavailable raised
+        self.version()  # loads the model, or raises ModelUnavailable
         started = time.perf_counter()
         try:
             return self.embedder.embed(texts)
