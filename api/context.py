@@ -17,6 +17,7 @@ from api.pipeline.cache import ReadCache
 from core.settings import Settings
 from db.queries import Principal
 from db.session import Database
+from ml.serving import ModelService
 from runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -49,6 +50,11 @@ def settings() -> Settings:
 def database() -> Database:
     """This app's engine and session factories."""
     return cast(WebApp, current_app).runtime.database
+
+
+def model() -> ModelService:
+    """This process's embedding model (loaded once per worker, ml/serving.py)."""
+    return cast(WebApp, current_app).runtime.model
 
 
 def db_session() -> Session:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
-from api.context import current_user, db_connection, db_session, runtime_of, viewer_id
+from api.context import current_user, db_connection, db_session, model, viewer_id
 from api.errors import fail, found
 from api.resources._shared import SLUG, article_id_or_404, article_response
 from api.seam import Blueprint, link
@@ -70,7 +69,7 @@ def _search(q: str, filters: queries.ArticleFilters, limit: int, offset: int) ->
     connection = db_connection()
     by_words = search.by_words(connection, q, filters)
     try:
-        near = runtime_of(current_app).model.by_meaning(connection, q, search.CANDIDATES)
+        near = model().by_meaning(connection, q, search.CANDIDATES)
     except ModelError as error:
         log.warning("search by words only: %s", error)
         near = []
@@ -215,6 +214,6 @@ class Related(MethodView):
         connection = db_connection()
         article_id = article_id_or_404(slug)
         limit = min(args["limit"], RELATED_MAX)
-        ids = runtime_of(current_app).model.related(connection, article_id, limit)
+        ids = model().related(connection, article_id, limit)
         views = queries.articles_by_ids(connection, ids, viewer_id())
         return _articles_page(views, len(views))

@@ -6,12 +6,11 @@ from functools import cache
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields
 from marshmallow.validate import OneOf
 
-from api.context import db_session, runtime_of
+from api.context import db_session, model
 from api.errors import DATABASE_DOWN, fail
 from api.pipeline import cache as read_cache
 from api.pipeline.ratelimit import exempt
@@ -117,11 +116,11 @@ class Ready(MethodView):
         pending, age = outbox.backlog(db_session())
         # Without Redis the reads come from the database: slower, still correct, so still ready.
         cache = read_cache.health()
-        model = runtime_of(current_app).model.status()
-        degraded = cache == "degraded" or model["status"] == "degraded"
+        status = model().status()
+        degraded = cache == "degraded" or status["status"] == "degraded"
         return {
             "status": "degraded" if degraded else "ready",
             "read_cache": cache,
             "outbox": {"pending": pending, "oldest_age_seconds": age},
-            "model": model,
+            "model": status,
         }

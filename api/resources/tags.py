@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
-from api.context import db_connection, runtime_of
+from api.context import db_connection, model
 from api.pipeline.ratelimit import suggest_limit
 from api.seam import Blueprint
 from db import queries
@@ -54,10 +53,10 @@ class TagSuggestions(MethodView):
         description and body, in that order. 503 `model` when the model is unavailable.
         """
         draft = payload["article"]
-        model = runtime_of(current_app).model
+        served = model()
         text = article_text(draft["title"], draft["description"], draft["body"])
-        found = model.suggestions(db_connection(), text, set(draft.get("tag_list", [])))
+        found = served.suggestions(db_connection(), text, set(draft.get("tag_list", [])))
         return {
             "suggestions": [{"tag": tag, "score": round(score, 4)} for tag, score in found],
-            "model": {"name": model.name, "version": model.version()},
+            "model": {"name": served.name, "version": served.version()},
         }
