@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import ColumnClause
 
 from db.models import FULL_TEXT_TABLE, Article
-from db.queries._lists import ArticleFilters, ListShape, _conditions
+from db.queries._lists import ArticleFilters, ListShape, filter_conditions
 
 CANDIDATES = 100  # of each half, before fusion: the pages a person reads are the first few
 _WORDS = re.compile(r"\w+")
@@ -66,14 +66,16 @@ def _words(dialect: str, shape: ListShape) -> Select[int]:
         query = func.websearch_to_tsquery(_ENGLISH, bindparam("q"))
         return (
             select(Article.id)
-            .where(_DOCUMENT.op("@@")(query), *_conditions(shape))
+            .where(_DOCUMENT.op("@@")(query), *filter_conditions(shape))
             .order_by(func.ts_rank_cd(_DOCUMENT, query).desc(), Article.id.desc())
             .limit(_LIMIT)
         )
     return (
         select(Article.id)
         .join(_FTS, _FTS.c.rowid == Article.id)
-        .where(literal_column(FULL_TEXT_TABLE).op("MATCH")(bindparam("q")), *_conditions(shape))
+        .where(
+            literal_column(FULL_TEXT_TABLE).op("MATCH")(bindparam("q")), *filter_conditions(shape)
+        )
         .order_by(func.bm25(literal_column(FULL_TEXT_TABLE)), Article.id.desc())
         .limit(_LIMIT)
     )
@@ -96,7 +98,7 @@ def by_words(
 @cache
 def _filtered(shape: ListShape) -> Select[int]:
     return select(Article.id).where(
-        Article.id.in_(bindparam("ids", expanding=True)), *_conditions(shape)
+        Article.id.in_(bindparam("ids", expanding=True)), *filter_conditions(shape)
     )
 
 

@@ -62,7 +62,7 @@ def _id_of(username: str) -> ScalarSelect[int]:
 _TAG_ID = select(Tag.id).where(Tag.name == bindparam("tag")).scalar_subquery()
 
 
-def _conditions(shape: ListShape) -> list[ColumnElement[bool]]:
+def filter_conditions(shape: ListShape) -> list[ColumnElement[bool]]:
     # Each filter is a semi-join on an index of its link table (or on articles' author
     # index), with names resolved to ids once: no join with users, so the ordered walk of
     # ix_articles_created_at_id can stop after the page's rows.
@@ -125,7 +125,7 @@ def _count_statement(shape: ListShape) -> Select[int]:
             .join(User, User.id == follows.c.followed_id)
             .where(follows.c.follower_id == VIEWER)
         )
-    return select(func.count()).select_from(Article).where(*_conditions(shape))
+    return select(func.count()).select_from(Article).where(*filter_conditions(shape))
 
 
 _LIMIT = bindparam("limit", type_=Integer)
@@ -165,7 +165,7 @@ def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]
     else:
         ids = (
             select(Article.id)
-            .where(*_conditions(shape))
+            .where(*filter_conditions(shape))
             .order_by(Article.created_at.desc(), Article.id.desc())
         )
     page = ids.limit(_LIMIT).offset(_OFFSET).subquery("page")
