@@ -172,13 +172,15 @@ class Article(Base):
     favorites_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-# Full-text search (migration 0012), kept by the database and read in SQL only
-# (db/search.py): PostgreSQL's expression index, SQLite's FTS5 table (with its shadow tables)
-# and its triggers. Not models: Alembic's comparison with the models leaves them out.
-FULL_TEXT_INDEX = "ix_articles_full_text"
+# Full-text search (migrations 0012 and 0013), kept by the database and read in SQL only
+# (db/search.py): PostgreSQL's generated tsvector column and its GIN index, SQLite's FTS5
+# table (with its shadow tables) and its triggers. Not models: Alembic's comparison with the
+# models leaves them out, and the ORM never reads or writes the column.
+FULL_TEXT_COLUMN = "search_document"
+FULL_TEXT_INDEX = "ix_articles_search_document"
 FULL_TEXT_TABLE = "articles_fts"
 UNMODELED = frozenset(
-    {FULL_TEXT_INDEX, FULL_TEXT_TABLE}
+    {FULL_TEXT_COLUMN, FULL_TEXT_INDEX, FULL_TEXT_TABLE}
     | {f"{FULL_TEXT_TABLE}_{part}" for part in ("data", "idx", "docsize", "config", "content")}
 )
 

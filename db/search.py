@@ -1,7 +1,7 @@
 """Full-text search of articles (the words half of `GET /articles?q=`), with the list filters.
 
-PostgreSQL: the English tsvector of title, description and body (the GIN index of migration
-0012 serves the match), `websearch_to_tsquery` for what a person types, ranked by
+PostgreSQL: the English tsvector of title, description and body (stored, and GIN-indexed,
+by migration 0013), `websearch_to_tsquery` for what a person types, ranked by
 `ts_rank_cd`. SQLite: the FTS5 table of the same migration, every word required, ranked by
 bm25. Either way the best `limit` ids; the meaning half and the fusion are ml/serving.py's.
 """
@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnClause
 
-from db.models import FULL_TEXT_TABLE, Article
+from db.models import FULL_TEXT_COLUMN, FULL_TEXT_TABLE, Article
 from db.queries._lists import ArticleFilters, ListShape, filter_conditions
 
 CANDIDATES = 100  # of each half, before fusion: the pages a person reads are the first few
@@ -43,9 +43,9 @@ def fts_query(text: str) -> str | None:
 _LIMIT = bindparam("limit", type_=Integer)
 _FTS = table(FULL_TEXT_TABLE, column("rowid", Integer))
 _ENGLISH: ColumnClause[Any] = literal_column("'english'::regconfig")
-_DOCUMENT = func.to_tsvector(
-    _ENGLISH, Article.title + " " + Article.description + " " + Article.body
-)
+# The stored tsvector of title, description and body (migration 0013): ranking reads it
+# instead of computing it again from the text for every match.
+_DOCUMENT: ColumnClause[Any] = literal_column(f"{Article.__tablename__}.{FULL_TEXT_COLUMN}")
 
 
 def _shape(filters: ArticleFilters) -> ListShape:

@@ -136,6 +136,10 @@ def test_downgrade_to_base_then_upgrade_again(fresh_url: str, engine: Engine) ->
     assert _diffs(engine) == []
 
 
+# Revisions that change nothing on one dialect, on purpose.
+NO_CHANGE_ON = {("0013", "sqlite")}  # a PostgreSQL tsvector column; SQLite keeps its FTS5 table
+
+
 def test_every_revision_goes_down_and_up(fresh_url: str, engine: Engine) -> None:
     """The stairway: each step applies, reverts cleanly, and applies again."""
     revisions = _revisions()
@@ -144,7 +148,7 @@ def test_every_revision_goes_down_and_up(fresh_url: str, engine: Engine) -> None
         before = _shape(engine)
         upgrade(fresh_url, revision)
         after = _shape(engine)
-        assert after != before, revision
+        assert after != before or (revision, engine.dialect.name) in NO_CHANGE_ON, revision
         downgrade(fresh_url, "-1")
         assert _shape(engine) == before, revision
         upgrade(fresh_url, revision)
