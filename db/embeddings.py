@@ -139,27 +139,27 @@ def store(
         session.execute(_store(session.get_bind().dialect.name), rows)
 
 
-STATE = select(func.count(), func.max(ArticleEmbedding.embedded_at)).where(
-    ArticleEmbedding.model_version == _VERSION
-)
+STATE = select(
+    func.count(),
+    func.max(ArticleEmbedding.embedded_at),
+    func.coalesce(func.sum(ArticleEmbedding.article_id), 0),
+).where(ArticleEmbedding.model_version == _VERSION)
 
 
-def state(connection: Connection, version: str) -> tuple[int, Any]:
-    """(how many embeddings of `version`, when the newest was made): a cheap change marker."""
-    count, newest = connection.execute(STATE, {"version": version}).one()
-    return int(count), newest
+@dataclass(frozen=True, slots=True)
+class State:
+    """A cheap change marker of the embeddings of one version: how many, when the newest was
+    made, and the sum of their article ids (an article deleted and another embedded between
+    two looks leave the count alone, not the sum)."""
+
+    count: int
+    newest: Any
+    id_sum: int
 
 
-ONE = select(ArticleEmbedding.vector).where(
-    ArticleEmbedding.article_id == bindparam("article_id", type_=Integer),
-    ArticleEmbedding.model_version == _VERSION,
-)
-
-
-def vector_of(connection: Connection, article_id: int, version: str) -> bytes | None:
-    """The article's stored vector of `version`, if it has one yet."""
-    found = connection.execute(ONE, {"article_id": article_id, "version": version}).scalar()
-    return None if found is None else bytes(found)
+def state(connection: Connection, version: str) -> State:
+    count, newest, id_sum = connection.execute(STATE, {"version": version}).one()
+    return State(int(count), newest, int(id_sum))
 
 
 ALL = select(ArticleEmbedding.article_id, ArticleEmbedding.vector).where(
@@ -167,9 +167,19 @@ ALL = select(ArticleEmbedding.article_id, ArticleEmbedding.vector).where(
 )
 
 
-def vectors(connection: Connection, version: str) -> list[tuple[int, bytes]]:
-    """Every article's vector of `version`, as stored."""
-    return [(r[0], bytes(r[1])) for r in connection.execute(ALL, {"version": version})]
+SINCE = ALL.where(ArticleEmbedding.embedded_at >= bindparam("since"))
+
+
+def vectors(
+    connection: Connection, version: str, since: datetime | None = None
+) -> list[tuple[int, bytes]]:
+    """Every article's vector of `version`, as stored; with `since`, those embedded then
+    or later."""
+    if since is None:
+        rows = connection.execute(ALL, {"version": version})
+    else:
+        rows = connection.execute(SINCE, {"version": version, "since": since})
+    return [(r[0], bytes(r[1])) for r in rows]
 
 
 TAGS_OF = (

@@ -118,18 +118,34 @@ class VectorIndex:
     ) -> list[tuple[int, float]]:
         """The k nearest (id, score), best first, without the excluded ids."""
         with self._lock:
-            n = len(self._rows)
-            if n == 0 or k <= 0:
+            return self._search(query, k, exclude)
+
+    def neighbours(self, article_id: int, k: int) -> list[tuple[int, float]]:
+        """The k nearest (id, score) to a stored article, itself excluded; none when it is
+        not stored. Its stored vector is the query: no round trip for it."""
+        with self._lock:
+            row = self._rows.get(article_id)
+            if row is None:
                 return []
-            scores = self._scores(query)[0]
-            excluded = [r for r in (self._rows.get(i) for i in exclude) if r is not None]
-            scores[excluded] = -np.inf
-            wanted = min(k + len(excluded), n)  # excluded rows may sit in the top k
-            top = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < n else np.arange(n)
-            # Ties in a stable order: by score, then by id.
-            ranked = sorted(top.tolist(), key=lambda r: (-scores[r], int(self._ids[r])))
-            hits = [(int(self._ids[r]), float(scores[r])) for r in ranked if scores[r] > -np.inf]
-            return hits[:k]
+            query = self._vectors[row].astype(np.float32) * self._scales[row]
+            return self._search(query, k, (article_id,))
+
+    def _search(
+        self, query: NDArray[np.floating], k: int, exclude: Collection[int]
+    ) -> list[tuple[int, float]]:
+        """search(), for a caller holding the lock."""
+        n = len(self._rows)
+        if n == 0 or k <= 0:
+            return []
+        scores = self._scores(query)[0]
+        excluded = [r for r in (self._rows.get(i) for i in exclude) if r is not None]
+        scores[excluded] = -np.inf
+        wanted = min(k + len(excluded), n)  # excluded rows may sit in the top k
+        top = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < n else np.arange(n)
+        # Ties in a stable order: by score, then by id.
+        ranked = sorted(top.tolist(), key=lambda r: (-scores[r], int(self._ids[r])))
+        hits = [(int(self._ids[r]), float(scores[r])) for r in ranked if scores[r] > -np.inf]
+        return hits[:k]
 
     def _scores(self, queries: NDArray[np.floating]) -> NDArray[np.float32]:
         matrix = np.asarray(queries, dtype=np.float32).reshape(-1, self.dimensions)

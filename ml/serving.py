@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Collection, Sequence
-from typing import Any
+from datetime import timedelta
 
 import numpy as np
 import redis
@@ -40,6 +40,9 @@ CACHE = Counter("conduit_embedding_cache_total", "Embedding cache lookups", ["re
 CACHE_TTL_SECONDS = 24 * 3600
 # How often a request may look whether the stored vectors changed (one cheap statement).
 REFRESH_SECONDS = 1.0
+# How far before the newest embedding seen a refresh reads again: a pass stamps its vectors
+# just before it commits, so one that commits after a later-stamped pass is still read.
+REFRESH_OVERLAP = timedelta(seconds=60)
 # Cosine below which an article is not a match by meaning (MiniLM: unrelated texts ~0-0.15).
 MIN_SIMILARITY = 0.25
 
@@ -62,7 +65,7 @@ class ModelService:
         )
         self.index = VectorIndex()
         self._lock = threading.Lock()
-        self._state: tuple[int, Any] | None = None
+        self._state: embeddings.State | None = None
         self._checked = 0.0
         self.refresh_seconds = REFRESH_SECONDS
 
@@ -152,12 +155,9 @@ class ModelService:
 
     def related(self, connection: Connection, article_id: int, k: int) -> list[int]:
         """The ids of the k articles nearest to this one, nearest first; none when it has no
-        embedding yet."""
-        stored = embeddings.vector_of(connection, article_id, self.version())
-        if stored is None:
-            return []
+        embedding yet (or this process's index has not seen it: at most REFRESH_SECONDS)."""
         index = self.refreshed_index(connection)
-        return [found for found, _ in index.search(from_bytes(stored), k, exclude=[article_id])]
+        return [found for found, _ in index.neighbours(article_id, k)]
 
     def by_meaning(self, connection: Connection, q: str, k: int) -> list[int]:
         """The ids of the k articles nearest in meaning to a query, nearest first (those at
@@ -167,8 +167,11 @@ class ModelService:
         return [article for article, score in hits if score >= MIN_SIMILARITY]
 
     def refreshed_index(self, connection: Connection) -> VectorIndex:
-        """The index of the stored vectors, reloaded when they changed (looked at most every
-        REFRESH_SECONDS per process: one small statement)."""
+        """The index of the stored vectors, kept in step with the database: looked at most
+        every REFRESH_SECONDS per process (one small statement); when they changed, only
+        the vectors embedded since the last look are read (with an overlap, for a pass that
+        committed late), and all of them only when that leaves the index apart from the
+        database (an article deleted, the model changed)."""
         version = self.version()
         now = time.monotonic()
         if self._state is not None and now - self._checked < self.refresh_seconds:
@@ -176,16 +179,28 @@ class ModelService:
         with self._lock:
             self._checked = now
             current = embeddings.state(connection, version)
-            if current != self._state:
-                stored = embeddings.vectors(connection, version)
-                index = VectorIndex(capacity=max(1024, len(stored)))
-                if stored:
-                    index.upsert(
-                        [article for article, _ in stored],
-                        np.vstack([from_bytes(vector) for _, vector in stored]),
-                    )
-                self.index, self._state = index, current
+            if current == self._state:
+                return self.index
+            seen = self._state
+            if seen is not None and seen.newest is not None and current.newest is not None:
+                since = seen.newest - REFRESH_OVERLAP
+                self._upsert(self.index, embeddings.vectors(connection, version, since))
+                ids = self.index.ids()
+                if len(ids) == current.count and sum(ids) == current.id_sum:
+                    self._state = current
+                    return self.index
+            index = VectorIndex(capacity=max(1024, current.count))
+            self._upsert(index, embeddings.vectors(connection, version))
+            self.index, self._state = index, current
         return self.index
+
+    @staticmethod
+    def _upsert(index: VectorIndex, stored: list[tuple[int, bytes]]) -> None:
+        if stored:
+            index.upsert(
+                [article for article, _ in stored],
+                np.vstack([from_bytes(vector) for _, vector in stored]),
+            )
 
 
 __all__ = ["ModelError", "ModelService", "ModelUnavailable", "from_bytes", "to_bytes"]

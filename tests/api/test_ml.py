@@ -18,6 +18,7 @@ from api import create_app
 from api.context import runtime_of
 from db.session import Database
 from jobs.embedding import embed_stale
+from testkit.database import QueryCounter
 from testkit.settings import make_settings
 from tests.factories import Account, body_of, create_article, errors_of, register
 
@@ -235,3 +236,32 @@ def test_without_q_the_list_is_as_before(client: FlaskClient, site: dict[str, An
         site["slugs"]["dragons too"],
         site["slugs"]["dragons"],
     ]
+
+
+def test_the_index_reads_only_what_was_embedded_since_it_last_looked(
+    app: Flask, client: FlaskClient, db: Database, site: dict[str, Any]
+) -> None:
+    dragons = site["slugs"]["dragons"]
+    assert body_of(client.get(f"/api/articles/{dragons}/related"))["articlesCount"] == 2
+    more = create_article(client, site["author"], **{**DRAGONS_TOO, "title": "Dragons at dusk"})
+    assert embed_stale(db.session(), runtime_of(app).model) == 1
+    with QueryCounter(db.engine) as seen:
+        page = body_of(client.get(f"/api/articles/{dragons}/related"))
+    assert more["slug"] in [a["slug"] for a in page["articles"]]
+    reads = [s for s in seen.statements if "FROM article_embeddings" in s and "vector" in s]
+    assert len(reads) == 1 and "embedded_at >=" in reads[0]  # not every vector again
+
+
+def test_a_deleted_article_leaves_the_index_even_when_another_takes_its_place(
+    app: Flask, client: FlaskClient, db: Database, site: dict[str, Any]
+) -> None:
+    slugs, author = site["slugs"], site["author"]
+    assert len(body_of(client.get(f"/api/articles/{slugs['dragons']}/related"))["articles"]) == 2
+    assert (
+        client.delete(f"/api/articles/{slugs['baking']}", headers=author.headers).status_code == 204
+    )
+    create_article(client, author, **{**BAKING, "title": "Rye bread"})
+    assert embed_stale(db.session(), runtime_of(app).model) == 1  # as many vectors as before
+    page = body_of(client.get(f"/api/articles/{slugs['dragons']}/related?limit=5"))
+    assert slugs["baking"] not in [a["slug"] for a in page["articles"]]
+    assert page["articlesCount"] == 2
