@@ -114,3 +114,17 @@ def test_the_timing_tool_runs() -> None:
     figures = measure(3000, "int8", queries=3)
     assert figures["articles"] == 3000
     main([1500])
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_neighbours_of_a_stored_article_rank_by_its_stored_vector(storage: str) -> None:
+    vectors = dict(enumerate(unit_vectors(50, seed=3), start=100))
+    index = VectorIndex(capacity=8, storage=storage)  # type: ignore[arg-type]
+    index.upsert(list(vectors), np.vstack(list(vectors.values())))
+    stored = as_stored(index, vectors)
+    for article in (100, 127, 149):
+        expected = brute_force(stored, stored[article], 5, {article})
+        assert_same(index.neighbours(article, 5), expected)
+    assert index.neighbours(99, 5) == []  # not stored: nothing, not an error
+    index.remove([127])
+    assert index.neighbours(127, 5) == []
