@@ -265,3 +265,48 @@ def test_a_deleted_article_leaves_the_index_even_when_another_takes_its_place(
     page = body_of(client.get(f"/api/articles/{slugs['dragons']}/related?limit=5"))
     assert slugs["baking"] not in [a["slug"] for a in page["articles"]]
     assert page["articlesCount"] == 2
+
+
+def test_related_of_an_article_asked_before_costs_one_statement(
+    app: Flask,
+    client: FlaskClient,
+    db: Database,
+    site: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dragons = site["slugs"]["dragons"]
+    first = body_of(client.get(f"/api/articles/{dragons}/related"))
+    # as between two looks at the vectors (the fixture looks every time)
+    monkeypatch.setattr(runtime_of(app).model, "refresh_seconds", 60)
+    with QueryCounter(db.engine) as counter:
+        again = body_of(client.get(f"/api/articles/{dragons}/related"))
+    assert again == first and counter.count == 1
+
+
+def test_a_remembered_slug_follows_renames_and_deletions(
+    client: FlaskClient, site: dict[str, Any]
+) -> None:
+    slugs, author = site["slugs"], site["author"]
+    old = slugs["dragons"]
+    assert body_of(client.get(f"/api/articles/{old}/related"))["articlesCount"] == 2
+    renamed = client.put(
+        f"/api/articles/{old}",
+        json={"article": {"title": "Dragons in flight"}},
+        headers=author.headers,
+    )
+    new = body_of(renamed)["article"]["slug"]
+    assert new != old
+    for slug in (old, new, old):  # the old slug still leads to the article
+        reply = client.get(f"/api/articles/{slug}/related")
+        assert reply.status_code == 200 and slugs["baking"] in [
+            a["slug"] for a in body_of(reply)["articles"]
+        ]
+    assert client.delete(f"/api/articles/{new}", headers=author.headers).status_code == 204
+    for slug in (new, old):
+        reply = client.get(f"/api/articles/{slug}/related")
+        assert reply.status_code == 404 and errors_of(reply) == {"article": ["not found"]}
+    # a new article may take a freed slug: it answers for itself
+    again = create_article(client, author, **{**BAKING, "title": "Dragons in flight"})
+    assert again["slug"] == new
+    page = body_of(client.get(f"/api/articles/{new}/related"))
+    assert new not in [a["slug"] for a in page["articles"]]
