@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import redis
 from sqlalchemy import create_engine, make_url, text
 
 from bench import report, seed, servers, statements, wrk
@@ -34,9 +37,15 @@ from bench.wrk import Request, Result
 from testkit import workers
 from testkit.database import throwaway_database
 from testkit.servers import gunicorn_server
+from testkit.settings import ROOT
 
 RESULTS_DIR = Path(__file__).with_name("results")
 LIST_PATH = "/api/articles?limit=20"
+SUGGEST_PATH = "/api/tags/suggestions"
+# Different drafts for SuggestTags: more than a run asks for (~30/s for 10 s, after a warm-up
+# that takes them from the other end), so no answer comes from the embedding cache.
+DRAFTS = 2000
+POPULAR_QUERIES = 200  # the search scenario's; the others (~1,300) are all different
 # Idle CPU below this just before a measurement (after waiting up to 10 s for the previous
 # scenario's leftovers) means another workload shares the machine.
 BUSY_BELOW = 0.8
@@ -61,9 +70,20 @@ class Progress:
         print(f"[{time.monotonic() - self.start:7.1f}s] {message}", flush=True)
 
 
-def scenario_requests(data: seed.Dataset) -> dict[str, list[Request]]:
+def draft_requests(count: int, tokens: list[str], path: str = SUGGEST_PATH) -> list[Request]:
+    """SuggestTags' requests (and the bare-model ceiling's): `count` different 1 KB drafts."""
+    return [
+        Request("POST", path, token=tokens[i % len(tokens)], body=json.dumps({"article": d}))
+        for i, d in enumerate(seed.drafts(count))
+    ]
+
+
+def scenario_requests(data: seed.Dataset, drafts: int) -> dict[str, list[Request]]:
     """The requests each scenario cycles through, keyed like report.SCENARIOS."""
     tokens = [u["token"] for u in data.users]
+    searches = [
+        Request("GET", f"/api/articles?q={quote(terms)}&limit=20") for terms in seed.search_terms()
+    ]
     new_article = {
         "article": {
             "title": "Benchmark article {n}",
@@ -82,6 +102,10 @@ def scenario_requests(data: seed.Dataset) -> dict[str, list[Request]]:
         "feed": [Request("GET", "/api/articles/feed?limit=20", token=t) for t in data.followers],
         "single article": [Request("GET", f"/api/articles/{slug}") for slug in data.slugs],
         "comments": [Request("GET", f"/api/articles/{slug}/comments") for slug in data.commented],
+        "suggest tags": draft_requests(drafts, tokens),
+        "related": [Request("GET", f"/api/articles/{slug}/related") for slug in data.slugs],
+        "search": searches[:POPULAR_QUERIES],
+        "search, new queries": searches[POPULAR_QUERIES:],
         "login": [
             Request(
                 "POST",
@@ -94,6 +118,22 @@ def scenario_requests(data: seed.Dataset) -> dict[str, list[Request]]:
             Request("POST", "/api/articles", token=t, body=json.dumps(new_article)) for t in tokens
         ],
     }
+
+
+ML_SCENARIOS = {"suggest tags", "related", "search", "search, new queries"}
+
+
+def embed(database_url: str, log: Path) -> None:
+    """`make embed` on the bench database: every seeded article gets its vector."""
+    with log.open("ab") as out:
+        subprocess.run(
+            [sys.executable, "-m", "runtime.embed"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
 
 
 def fetch(url: str) -> bytes:
@@ -147,8 +187,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--redis-url",
         default=default_redis(),
-        help="rate-limit storage and, for the cached run, the read cache (default: Redis db 15"
-        " on 127.0.0.1 when up; without Redis there is no cached run)",
+        help="rate-limit storage, the embedding cache and, for the cached run, the read cache"
+        " (default: Redis db 15 on 127.0.0.1 when up; emptied first; without Redis there is no"
+        " cached run)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where the JSON goes")
     return parser.parse_args(argv)
@@ -180,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         file = wrk.write_requests(workdir / f"{name.replace(' ', '_')}.txt", requests)
         idle[name] = round(servers.settled_idle_cpu(BUSY_BELOW), 2)
         if args.warmup:
-            wrk.run(base_url, file, args.warmup)
+            # The requests from the other end: a warm server, not a warm cache of the
+            # very requests measured (drafts and queries are all different).
+            warm = wrk.write_requests(workdir / "warm-up.txt", requests[::-1])
+            wrk.run(base_url, warm, args.warmup)
         result = wrk.run(base_url, file, duration)
         progress.say(
             f"  {name}: {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
@@ -208,13 +252,22 @@ def main(argv: list[str] | None = None) -> int:
             "READ_CACHE": "false",
             # The limiter runs (its cost is part of every request) but never trips: all load
             # comes from one address, and login/registration allow 10 a minute in production.
-            **{f"RATE_LIMIT_{name}": "1000000/minute" for name in ("DEFAULT", "LOGIN", "REGISTER")},
+            **{
+                f"RATE_LIMIT_{name}": "1000000/minute"
+                for name in ("DEFAULT", "LOGIN", "REGISTER", "SUGGEST")
+            },
+            # As production: each worker loads the model after the fork, before its first request.
+            "MODEL_PRELOAD": "true",
             **({"REDIS_URL": args.redis_url} if args.redis_url else {}),
             # Production's web nodes: a commit that emitted asks the workers to relay; the
             # fan-out runs there, not on the machine measured.
             **({"CELERY_BROKER_URL": broker_url} if broker_url else {}),
         }
         progress.say(f"rate-limit counters in {args.redis_url or 'worker memory (no Redis)'}")
+        if args.redis_url:
+            # The run's own Redis database, emptied: embeddings cached by an earlier run would
+            # turn new drafts and queries into cache hits.
+            redis.Redis.from_url(args.redis_url).flushdb()
         with ExitStack() as stack:
             with progress.phase("start our gunicorn (migrations, 2 workers, read cache off)"):
                 server = stack.enter_context(
@@ -224,9 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             progress.say(f"conduit on {base_url}")
             with progress.phase("seed through the API"):
                 data = seed.seed(base_url, size, lambda m: progress.say(f"  {m}"))
+            if any(s.name in ML_SCENARIOS for s in wanted):
+                with progress.phase("embed the articles (make embed)"):
+                    embed(database_url, workdir / "embed.log")
             with progress.phase("VACUUM ANALYZE"):
                 analyze(database_url)
-            requests = scenario_requests(data)
+            requests = scenario_requests(data, DRAFTS if not args.quick else 100)
             page = fetch(base_url + LIST_PATH)
             page_file = workdir / "list-page.json"
             page_file.write_bytes(page)
@@ -260,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
                     ceilings["sql"] = measure(
                         url, "raw-SQL ceiling", [Request("GET", LIST_PATH)], workdir
                     )
+                if any(s.name == "suggest tags" for s in wanted):
+                    with servers.ceiling(
+                        "bench.ceiling_model:app", {}, workdir / "ceiling-model.log"
+                    ) as url:
+                        ceilings["model"] = measure(
+                            url, "bare-model ceiling", requests["suggest tags"], workdir
+                        )
                 extra["list_page"] = {
                     "conduit_bytes": len(page),
                     "raw_sql_bytes": len(sql_page),

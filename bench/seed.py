@@ -119,6 +119,39 @@ def _run(tasks: Iterable[Callable[[], Any]]) -> list[Any]:
         return [f.result() for f in futures]
 
 
+# Title words that are not English stop words (full-text search drops those).
+CONTENT_WORDS = [
+    w for w in WORDS if w not in {"a", "the", "your", "our", "how", "why", "what", "when"}
+]
+DRAFT_BYTES = 1024
+
+
+def drafts(count: int, rng_seed: int = 7) -> list[dict[str, str]]:
+    """`count` different drafts of about 1 KB each (title, description, body), for SuggestTags:
+    different texts, so that no answer comes from the embedding cache."""
+    rng = random.Random(rng_seed)
+    found = []
+    for i in range(count):
+        topic = rng.sample(TAG_NAMES, 2)
+        title = " ".join(rng.sample(CONTENT_WORDS, 4)).capitalize() + f" with {topic[0]} {i}"
+        description = f"Notes on {topic[0]} and {topic[1]}: " + LOREM[: rng.randint(40, 100)]
+        words: list[str] = []
+        while len(" ".join(words)) < DRAFT_BYTES - len(title) - len(description):
+            words.append(rng.choice(CONTENT_WORDS + topic + LOREM.lower().split()))
+        found.append({"title": title, "description": description, "body": " ".join(words)})
+    return found
+
+
+def search_terms(rng_seed: int = 8) -> list[str]:
+    """Two-word queries, every one different: two title words (a match by words and by
+    meaning), or a title word and a tag name (mostly by meaning), shuffled."""
+    pairs = [f"{a} {b}" for a in CONTENT_WORDS for b in CONTENT_WORDS if a != b]
+    pairs += [f"{a} {tag}" for a in CONTENT_WORDS for tag in TAG_NAMES if a != tag]
+    unique = list(dict.fromkeys(pairs))  # "testing" is a title word and a tag
+    random.Random(rng_seed).shuffle(unique)
+    return unique
+
+
 def seed(base_url: str, size: Size, progress: Callable[[str], None], rng_seed: int = 6) -> Dataset:
     rng = random.Random(rng_seed)
     api = Client(base_url)

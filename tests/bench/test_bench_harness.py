@@ -76,18 +76,26 @@ def test_request_lines_reject_what_the_lua_script_cannot_split() -> None:
 def test_table_and_targets() -> None:
     results = {s.name: result(100.0) for s in report.SCENARIOS}
     results["feed"] = result(10.0, p99_ms=250.0, non2xx=3)
+    results["suggest tags"] = result(9.0, p99_ms=900.0)  # a model's latency, not a read's
+    results["related"] = result(45.0)  # 0.45x the single article's 100
     cached = {s.name: result(400.0) for s in report.CACHED_SCENARIOS}
     cached["tags"] = result(100.0)
     ceilings: dict[report.Ceiling, Result] = {
         "sql": result(150.0),
         "flask": result(300.0),
         "static": result(1000.0),
+        "model": result(10.0),
     }
 
     text = report.table(results, ceilings, cached)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["scenario", "req/s", "p50"]
-    assert len(lines) == 2 + len(report.SCENARIOS) + len(report.CACHED_SCENARIOS) + 3
+    assert len(lines) == 2 + len(report.SCENARIOS) + len(report.CACHED_SCENARIOS) + 4
+    related = next(line for line in lines if line.startswith("related  "))
+    assert related.endswith(">= 0.5x NOT MET (0.45x single article)")
+    assert not any(line.startswith("related (cached)") for line in lines)  # not cacheable
+    suggest = next(line for line in lines if line.startswith("suggest tags  "))
+    assert "0.90x*" in suggest and suggest.endswith(">= 0.8x met")
     anonymous = next(line for line in lines if line.startswith("list anonymous  "))
     assert "0.67x*" in anonymous and anonymous.endswith(">= 0.6x met")
     assert any(line.startswith("tags  ") and "0.33x*" in line for line in lines)
@@ -106,6 +114,8 @@ def test_table_and_targets() -> None:
     # the cache does not apply to authenticated reads: their target stays
     assert found["feed (cached) >= 0.5x raw-SQL ceiling"].met
     assert found["create article >= 0.3x raw-SQL ceiling"].met
+    assert found["suggest tags >= 0.8x bare-model ceiling"].met
+    assert not found["related >= 0.5x single article"].met
     assert not found["p99 <= 50 ms on reads"].met
     assert "feed: 250.0 ms" in found["p99 <= 50 ms on reads"].detail
     assert not found["0 non-2xx (and no socket errors)"].met
@@ -113,6 +123,7 @@ def test_table_and_targets() -> None:
     document = report.document(results, ceilings, cached, quick=True)
     assert document["scenarios"]["list anonymous"]["vs_sql"] == pytest.approx(0.667)
     assert document["cached"]["single article"]["vs_flask"] == pytest.approx(1.333)
+    assert document["scenarios"]["related"]["vs_single article"] == pytest.approx(0.45)
     json.dumps(document)  # JSON-ready
 
 
@@ -124,11 +135,18 @@ def test_scenario_requests_cover_every_scenario() -> None:
         followers=["t"],
         commented=["a-slug"],
     )
-    requests = run.scenario_requests(data)
+    requests = run.scenario_requests(data, drafts=3)
     assert set(requests) == {s.name for s in report.SCENARIOS}
     assert all(requests[name] for name in requests)
     assert requests["list by tag"][0].path == "/api/articles?tag=c%2B%2B&limit=20"
     assert "{n}" in requests["create article"][0].body
+    drafts = {r.body for r in requests["suggest tags"]}
+    assert len(drafts) == 3 and all(900 < len(body) < 1300 for body in drafts)
+    popular = [r.path for r in requests["search"]]
+    new = [r.path for r in requests["search, new queries"]]
+    assert len(popular) == run.POPULAR_QUERIES and len(new) > 1000
+    assert len(set(popular + new)) == len(popular + new)
+    assert all("q=" in path for path in popular + new)
     for lines in requests.values():
         for request in lines:
             request.line()
@@ -146,7 +164,7 @@ def test_quick_run_end_to_end(postgres_server: PostgresServer, tmp_path: Path) -
     assert set(document["cached"]) == (
         {s.name for s in report.CACHED_SCENARIOS} if with_redis else set()
     )
-    assert set(document["ceilings"]) == {"raw-SQL ceiling", "bare-Flask ceiling", "static ceiling"}
+    assert set(document["ceilings"]) == set(report.CEILING_NAMES.values())
     assert document["list_page"]["same_json"] is True
     assert all(
         {"rps", "p50_ms", "p99_ms", "non2xx"} <= set(s) for s in document["scenarios"].values()
