@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnClause
 
+from db import driver
 from db.models import FULL_TEXT_COLUMN, FULL_TEXT_TABLE, Article
 from db.queries._lists import ArticleFilters, ListShape, filter_conditions
 
@@ -92,7 +93,7 @@ def by_words(
             return []
         q = match
     params = {**_params(filters), "q": q, "limit": limit}
-    return list(connection.execute(_words(dialect, _shape(filters)), params).scalars())
+    return [row.id for row in driver.rows(connection, _words(dialect, _shape(filters)), params)]
 
 
 @cache
