@@ -36,8 +36,14 @@ INFERENCE = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 LOADS = Counter("conduit_model_loads_total", "Model loads in this process", ["result"])
-CACHE = Counter("conduit_embedding_cache_total", "Embedding cache lookups", ["result"])
+CACHE = Counter(
+    "conduit_embedding_cache_total",
+    "Embedding cache lookups: local (the worker's own), hit, miss, unavailable (Redis's)",
+    ["result"],
+)
 CACHE_TTL_SECONDS = 24 * 3600
+# Query and draft vectors a worker keeps itself (1.5 KB each): a popular query skips Redis.
+RECENT_EMBEDDINGS = 1024
 # How often a request may look whether the stored vectors changed (one cheap statement).
 REFRESH_SECONDS = 1.0
 # How far before the newest embedding seen a refresh reads again: a pass stamps its vectors
@@ -64,6 +70,8 @@ class ModelService:
             else None
         )
         self.index = VectorIndex()
+        self._recent: dict[str, NDArray[np.float32]] = {}
+        self._recent_lock = threading.Lock()
         self._lock = threading.Lock()
         self._state: embeddings.State | None = None
         self._checked = 0.0
@@ -113,18 +121,35 @@ class ModelService:
             INFERENCE.labels(op).observe(time.perf_counter() - started)
 
     def embed_one(self, text: str, op: str) -> NDArray[np.float32]:
-        """One text's vector, from the Redis cache when it has it."""
+        """One text's vector: from this worker's own few recent ones, else from the Redis
+        cache, else from the model."""
         key = "conduit:emb:" + hashlib.sha256(f"{self.version()}\n{text}".encode()).hexdigest()
+        with self._recent_lock:  # least recently used out first: a hit moves to the end
+            recent = self._recent.pop(key, None)
+            if recent is not None:
+                self._recent[key] = recent
+        if recent is not None:
+            CACHE.labels("local").inc()
+            return recent
         cached = self._cached(key)
         if cached is not None:
+            self._remember(key, cached)
             return cached
         vector: NDArray[np.float32] = self.embed([text], op)[0]
+        self._remember(key, vector)
         if self._redis is not None:
             try:
                 self._redis.set(key, to_bytes(vector), ex=CACHE_TTL_SECONDS)
             except redis.RedisError:
                 log.debug("embedding cache unavailable", exc_info=True)
         return vector
+
+    def _remember(self, key: str, vector: NDArray[np.float32]) -> None:
+        """Keep a vector among the worker's RECENT_EMBEDDINGS most recently used ones."""
+        with self._recent_lock:
+            self._recent[key] = vector
+            while len(self._recent) > RECENT_EMBEDDINGS:
+                self._recent.pop(next(iter(self._recent)))
 
     def _cached(self, key: str) -> NDArray[np.float32] | None:
         if self._redis is None:
