@@ -114,8 +114,14 @@ def scenario_requests(data: seed.Dataset, drafts: int) -> dict[str, list[Request
             )
             for u in data.users
         ],
+        # One author from every connection (their own row and the same two tags for all),
+        # then 16 authors (the same tags).
         "create article": [
-            Request("POST", "/api/articles", token=t, body=json.dumps(new_article)) for t in tokens
+            Request("POST", "/api/articles", token=tokens[0], body=json.dumps(new_article))
+        ],
+        "create article, 16 authors": [
+            Request("POST", "/api/articles", token=t, body=json.dumps(new_article))
+            for t in tokens[:16]
         ],
     }
 
@@ -338,6 +344,18 @@ def main(argv: list[str] | None = None) -> int:
                     results[scenario.name] = measure(
                         base_url, scenario.name, requests[scenario.name], workdir
                     )
+            creates = [name for name in report.CREATES if name in results]
+            if creates:
+                with progress.phase("the write floor (gunicorn, 2 sync workers)"):
+                    with servers.ceiling(
+                        "bench.ceiling_sql:app",
+                        {"BENCH_DATABASE_URL": libpq_url.render_as_string(hide_password=False)},
+                        workdir / "ceiling-write.log",
+                        probe=LIST_PATH,
+                    ) as url:
+                        ceilings["write"] = measure(
+                            url, "raw-SQL write floor", requests[creates[0]], workdir
+                        )
             rss["after the scenarios"] = servers.worker_rss(server)
             with progress.phase("list anonymous again (RSS check)"):
                 repeat = measure(

@@ -85,12 +85,14 @@ def test_table_and_targets() -> None:
         "flask": result(300.0),
         "static": result(1000.0),
         "model": result(10.0),
+        "write": result(250.0),
     }
+    results["create article, 16 authors"] = result(130.0)
 
     text = report.table(results, ceilings, cached)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["scenario", "req/s", "p50"]
-    assert len(lines) == 2 + len(report.SCENARIOS) + len(report.CACHED_SCENARIOS) + 4
+    assert len(lines) == 2 + len(report.SCENARIOS) + len(report.CACHED_SCENARIOS) + 5
     related = next(line for line in lines if line.startswith("related  "))
     assert related.endswith(">= 0.5x NOT MET (0.45x single article)")
     assert not any(line.startswith("related (cached)") for line in lines)  # not cacheable
@@ -113,7 +115,8 @@ def test_table_and_targets() -> None:
     assert not found["tags (cached) >= 0.5x bare-Flask ceiling"].met
     # the cache does not apply to authenticated reads: their target stays
     assert found["feed (cached) >= 0.5x raw-SQL ceiling"].met
-    assert found["create article >= 0.3x raw-SQL ceiling"].met
+    assert not found["create article >= 0.5x raw-SQL write floor"].met  # 100 of 250
+    assert found["create article, 16 authors >= 0.5x raw-SQL write floor"].met
     assert found["suggest tags >= 0.8x bare-model ceiling"].met
     assert not found["related >= 0.5x single article"].met
     assert not found["p99 <= 50 ms on reads"].met
@@ -129,7 +132,10 @@ def test_table_and_targets() -> None:
 
 def test_scenario_requests_cover_every_scenario() -> None:
     data = seed.Dataset(
-        users=[{"username": "u", "email": "u@x.example", "token": "t"}],
+        users=[
+            {"username": "u", "email": "u@x.example", "token": "t"},
+            {"username": "v", "email": "v@x.example", "token": "t2"},
+        ],
         slugs=["a-slug"],
         tags=["c++", "python"],
         followers=["t"],
@@ -140,6 +146,8 @@ def test_scenario_requests_cover_every_scenario() -> None:
     assert all(requests[name] for name in requests)
     assert requests["list by tag"][0].path == "/api/articles?tag=c%2B%2B&limit=20"
     assert "{n}" in requests["create article"][0].body
+    assert {r.token for r in requests["create article"]} == {"t"}  # one author
+    assert {r.token for r in requests["create article, 16 authors"]} == {"t", "t2"}
     drafts = {r.body for r in requests["suggest tags"]}
     assert len(drafts) == 3 and all(900 < len(body) < 1300 for body in drafts)
     popular = [r.path for r in requests["search"]]
