@@ -346,16 +346,18 @@ def main(argv: list[str] | None = None) -> int:
                     )
             creates = [name for name in report.CREATES if name in results]
             if creates:
-                with progress.phase("the write floor (gunicorn, 2 sync workers)"):
-                    with servers.ceiling(
+                with (
+                    progress.phase("the write floor (gunicorn, 2 sync workers)"),
+                    servers.ceiling(
                         "bench.ceiling_sql:app",
                         {"BENCH_DATABASE_URL": libpq_url.render_as_string(hide_password=False)},
                         workdir / "ceiling-write.log",
                         probe=LIST_PATH,
-                    ) as url:
-                        ceilings["write"] = measure(
-                            url, "raw-SQL write floor", requests[creates[0]], workdir
-                        )
+                    ) as url,
+                ):
+                    ceilings["write"] = measure(
+                        url, "raw-SQL write floor", requests[creates[0]], workdir
+                    )
             rss["after the scenarios"] = servers.worker_rss(server)
             with progress.phase("list anonymous again (RSS check)"):
                 repeat = measure(
