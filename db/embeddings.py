@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from db import counters
 from db.inserts import dialect_insert
 from db.models import Article, ArticleEmbedding, Tag, article_tags, utcnow
 
@@ -198,7 +199,9 @@ def tags_of(connection: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     return found
 
 
-VOCABULARY = select(Tag.name).where(Tag.articles_count > 0)
+VOCABULARY = (
+    select(Tag.name).select_from(counters.tags_with_counts()).where(counters.TAG_ARTICLES > 0)
+)
 
 
 def vocabulary(connection: Connection) -> list[str]:

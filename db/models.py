@@ -79,6 +79,23 @@ article_tags = Table(
     Index("ix_article_tags_tag_id", "tag_id"),
 )
 
+# Pending changes of tags.articles_count and users.articles_count (migration 0014): the
+# PostgreSQL triggers append here instead of locking the counted row; db/counters.py reads
+# a count as the row's value plus these and folds them into the rows. No foreign key: a
+# delta of a tag or user deleted meanwhile is folded into nothing.
+tag_count_deltas = Table(
+    "tag_count_deltas",
+    Base.metadata,
+    Column("tag_id", Integer, nullable=False, index=True),
+    Column("delta", Integer, nullable=False),
+)
+user_count_deltas = Table(
+    "user_count_deltas",
+    Base.metadata,
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("delta", Integer, nullable=False),
+)
+
 
 # Slugs an article had before its title changed: old links keep working.
 slug_history = Table(
@@ -109,8 +126,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Notifications by email too, when the server sends any (SMTP_HOST); PUT /user opts out.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    # How many articles the user wrote, kept exact by triggers (migration 0010), so the feed's
-    # and an author's totals read counters instead of counting articles.
+    # How many articles the user wrote, kept by triggers (migrations 0010, 0014) with the
+    # pending deltas of user_count_deltas (db/counters.py), so the feed's and an author's
+    # totals read counters instead of counting articles.
     articles_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @validates("username")
@@ -124,8 +142,8 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(TAG_MAX), unique=True)
-    # How many articles have the tag, kept exact by triggers on article_tags (migration 0010),
-    # cascades included; /tags walks ix_tags_in_use instead of counting links.
+    # How many articles have the tag, kept by triggers on article_tags (migrations 0010, 0014),
+    # cascades included, with the pending deltas of tag_count_deltas (db/counters.py).
     articles_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from db import retry
+from db import counters, retry
 from db.outbox import EMITTED
 from db.session import Database
 from jobs import embedding
@@ -97,6 +97,7 @@ class Relay(HintThread):
                 lambda: relaying.relay_all(session, self._publisher(self._settings, session)),
                 rollback=session.rollback,
             )
+            retry.run(lambda: self._fold(session), rollback=session.rollback)
             model = self._model
             if model is not None:  # articles created or edited: embedded here
                 retry.run(lambda: embedding.embed_stale(session, model), rollback=session.rollback)
@@ -107,6 +108,11 @@ class Relay(HintThread):
             return 0
         finally:
             self._database.remove()
+
+    @staticmethod
+    def _fold(session: Session) -> None:
+        counters.fold(session)
+        session.commit()
 
 
 class RemoteRelay(HintThread):

@@ -13,8 +13,8 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from db import counters, retry
 from db import purge as purging
-from db import retry
 from db.errors import DatabaseUnavailable
 from jobs import delivery, embedding
 from jobs import relay as relaying
@@ -53,11 +53,12 @@ def _transaction(work: Callable[[Session], T]) -> T:
 
 @shared_task(name="jobs.relay", **RETRY)
 def relay() -> int:
-    """Publish every pending outbox event (the sweep behind the hints), then ask for the
-    articles created or edited since to be embedded."""
+    """Publish every pending outbox event (the sweep behind the hints), fold the article
+    counters' deltas, then ask for the articles created or edited since to be embedded."""
     relayed = _transaction(
         lambda session: relaying.relay_all(session, lambda event_id: deliver.delay(event_id))
     )
+    _transaction(counters.fold)
     embed.delay()
     return relayed
 

@@ -83,3 +83,15 @@ def errors_of(response: Any) -> dict[str, list[str]]:
         assert isinstance(messages, list) and messages, body
         assert all(isinstance(m, str) and m for m in messages), body
     return errors
+
+
+# The article counts of a tag and of a user as db/counters.py reads them (migration 0014): the
+# row's counter plus its pending deltas, for tests that check them in SQL.
+TAG_ARTICLES_SQL = (
+    "(tags.articles_count + COALESCE("
+    "(SELECT sum(delta) FROM tag_count_deltas d WHERE d.tag_id = tags.id), 0))"
+)
+USER_ARTICLES_SQL = (
+    "(users.articles_count + COALESCE("
+    "(SELECT sum(delta) FROM user_count_deltas d WHERE d.user_id = users.id), 0))"
+)

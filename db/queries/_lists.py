@@ -23,7 +23,7 @@ from sqlalchemy import (
     true,
 )
 
-from db import driver
+from db import counters, driver
 from db.models import (
     Article,
     Tag,
@@ -104,8 +104,9 @@ def _count_statement(shape: ListShape) -> Select[int]:
     filter, a lone author or the feed add up authors' article counters (kept by triggers).
     """
     filters = sum((shape.tag, shape.author, shape.favorited, shape.feed))
-    if filters == 0:  # every article: the authors' counters, from ix_users_authors
-        return select(_WRITTEN).where(User.articles_count > 0)
+    if filters == 0:  # every article: the authors' counters (from ix_users_authors), and
+        # every delta not folded into them yet (db/counters.py)
+        return select(_WRITTEN + counters.ALL_PENDING_USERS).where(User.articles_count > 0)
     lone = filters == 1
     if lone and shape.tag:
         return (
@@ -118,13 +119,18 @@ def _count_statement(shape: ListShape) -> Select[int]:
             .where(favorites.c.user_id == _id_of("favorited"))
         )
     if lone and shape.author:
-        written = select(User.articles_count).where(User.username == bindparam("author"))
+        written = (
+            select(counters.USER_ARTICLES)
+            .select_from(counters.users_with_counts())
+            .where(User.username == bindparam("author"))
+        )
         return select(func.coalesce(written.scalar_subquery(), 0))
     if lone and shape.feed:
         return (
-            select(_WRITTEN)
+            # sum() of a bigint is a numeric in PostgreSQL: back to an integer
+            select(cast(func.coalesce(func.sum(counters.USER_ARTICLES), 0), BigInteger))
             .select_from(follows)
-            .join(User, User.id == follows.c.followed_id)
+            .join(counters.users_with_counts(), User.id == follows.c.followed_id)
             .where(follows.c.follower_id == VIEWER)
         )
     return select(func.count()).select_from(Article).where(*filter_conditions(shape))

@@ -7,13 +7,18 @@ from sqlalchemy import (
     select,
 )
 
-from db import driver
+from db import counters, driver
 from db.models import (
     Tag,
 )
 
-# A walk of ix_tags_in_use: the counters are kept by triggers (migration 0010).
-_TAGS = select(Tag.name).where(Tag.articles_count > 0).order_by(Tag.articles_count.desc(), Tag.name)
+# The counters kept by triggers (migrations 0010, 0014) with their pending deltas.
+_TAGS = (
+    select(Tag.name)
+    .select_from(counters.tags_with_counts())
+    .where(counters.TAG_ARTICLES > 0)
+    .order_by(counters.TAG_ARTICLES.desc(), Tag.name)
+)
 
 
 def tags(connection: Connection) -> list[str]:

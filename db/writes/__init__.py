@@ -5,8 +5,10 @@ users, sessions and logged-out tokens, follows and favorites, articles and comme
 
 The lock order (PostgreSQL), which every statement touching an article or what hangs off it
 follows, so that no two of them can deadlock: **the article's row first**, then its
-dependants (comments, favorites, tag links, slug history, notifications, events), then the
-counters' rows (the author's user row, tag rows in id order: migration 0010).
+dependants (comments, favorites, tag links, slug history, notifications, events). The
+article counters of tags and users take no lock in a write: their triggers append deltas
+(migration 0014), which only the relay's fold (db/counters.py), one at a time, moves into
+the rows.
 - Deleting an article locks its row (the DELETE itself), then the cascades take its
   dependants; its outbox events have no foreign key (migration 0011): they are deleted
   after it, skipping those a relay holds.

@@ -11,13 +11,11 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     Integer,
-    Select,
     String,
     bindparam,
     delete,
     func,
     insert,
-    or_,
     select,
     true,
     update,
@@ -108,21 +106,6 @@ def _tag_statements(dialect: str) -> tuple[Insert, Insert]:
     return new_tags, links
 
 
-@cache
-def _lock_tags() -> Select[int]:
-    """Lock the article's current tags and the wanted ones (PostgreSQL), in id order."""
-    linked = select(article_tags.c.tag_id).where(
-        article_tags.c.article_id == bindparam("article_id", type_=Integer)
-    )
-    wanted = select(_names("postgresql").c.value)
-    return (
-        select(Tag.id)
-        .where(or_(Tag.id.in_(linked), Tag.name.in_(wanted)))
-        .order_by(Tag.id)
-        .with_for_update(key_share=True)
-    )
-
-
 def _bound_names(dialect: str, names: list[str]) -> Any:
     return names if dialect == "postgresql" else json.dumps(names)
 
@@ -141,12 +124,7 @@ def set_tags(
     params = {"names": _bound_names(dialect, wanted), "article_id": article_id}
     if wanted:
         driver.execute(session.connection(), new_tags, params)
-    if not new:
-        if dialect == "postgresql":
-            # The triggers that count links lock a statement's tags in id order; removing
-            # the old links and adding the new ones are two statements, so take both sets'
-            # locks at once first, in that order, after the new names' (migration 0010).
-            session.execute(_lock_tags(), params)
+    if not new:  # the counting triggers append deltas and lock no tag (migration 0014)
         session.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
     if wanted:
         driver.execute(session.connection(), links, params)

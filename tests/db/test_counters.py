@@ -5,17 +5,27 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select, text
 
-from db.models import Article, Tag, User, article_tags
+from db import counters
+from db.models import Article, Tag, User, article_tags, tag_count_deltas, user_count_deltas
 from db.session import Database
-from tests.factories import body_of, create_article, register
+from tests.factories import USER_ARTICLES_SQL, body_of, create_article, register
 
 
 def assert_exact(db: Database) -> None:
+    """Every count read as the app reads it (row + pending deltas) is exact; folded into the
+    rows, they are exact as they stand, with nothing pending."""
     session = db.session()
     links = select(func.count()).where(article_tags.c.tag_id == Tag.id).scalar_subquery()
     written = select(func.count()).where(Article.author_id == User.id).scalar_subquery()
+    tags = select(Tag.name).select_from(counters.tags_with_counts())
+    users = select(User.username).select_from(counters.users_with_counts())
+    assert session.scalars(tags.where(links != counters.TAG_ARTICLES)).all() == []
+    assert session.scalars(users.where(written != counters.USER_ARTICLES)).all() == []
+    counters.fold(session)
     assert session.scalars(select(Tag.name).where(Tag.articles_count != links)).all() == []
     assert session.scalars(select(User.username).where(User.articles_count != written)).all() == []
+    for deltas in (tag_count_deltas, user_count_deltas):
+        assert session.scalar(select(func.count()).select_from(deltas)) == 0
 
 
 def tags(client: FlaskClient) -> list[str]:
@@ -77,6 +87,6 @@ def test_author_and_feed_totals_read_the_counters(client: FlaskClient, db: Datab
         "articles": [],
         "articlesCount": 0,
     }
-    assert db.session().scalar(text("SELECT articles_count FROM users WHERE username = :u"),
+    assert db.session().scalar(text(f"SELECT {USER_ARTICLES_SQL} FROM users WHERE username = :u"),  # noqa: S608 (our own SQL)
                                {"u": one.username}) == 3  # fmt: skip
     assert_exact(db)
