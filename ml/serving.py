@@ -180,8 +180,11 @@ class ModelService:
 
     def related(self, connection: Connection, article_id: int, k: int) -> list[int]:
         """The ids of the k articles nearest to this one, nearest first; none when it has no
-        embedding yet (or this process's index has not seen it: at most REFRESH_SECONDS)."""
+        embedding yet. An article this worker's index lacks makes it look at the database at
+        once: embedded a moment ago, its related articles show on every worker alike."""
         index = self.refreshed_index(connection)
+        if article_id not in index:
+            index = self.refreshed_index(connection, now=True)
         return [found for found, _ in index.neighbours(article_id, k)]
 
     def by_meaning(self, connection: Connection, q: str, k: int) -> list[int]:
@@ -191,18 +194,18 @@ class ModelService:
         hits = self.refreshed_index(connection).search(vector, k)
         return [article for article, score in hits if score >= MIN_SIMILARITY]
 
-    def refreshed_index(self, connection: Connection) -> VectorIndex:
+    def refreshed_index(self, connection: Connection, *, now: bool = False) -> VectorIndex:
         """The index of the stored vectors, kept in step with the database: looked at most
-        every REFRESH_SECONDS per process (one small statement); when they changed, only
+        every REFRESH_SECONDS per process (one small statement), or `now`; when they changed, only
         the vectors embedded since the last look are read (with an overlap, for a pass that
         committed late), and all of them only when that leaves the index apart from the
         database (an article deleted, the model changed)."""
         version = self.version()
-        now = time.monotonic()
-        if self._state is not None and now - self._checked < self.refresh_seconds:
+        clock = time.monotonic()
+        if not now and self._state is not None and clock - self._checked < self.refresh_seconds:
             return self.index
         with self._lock:
-            self._checked = now
+            self._checked = clock
             current = embeddings.state(connection, version)
             if current == self._state:
                 return self.index

@@ -310,3 +310,21 @@ def test_a_remembered_slug_follows_renames_and_deletions(
     assert again["slug"] == new
     page = body_of(client.get(f"/api/articles/{new}/related"))
     assert new not in [a["slug"] for a in page["articles"]]
+
+
+def test_an_article_embedded_a_moment_ago_has_related_articles_at_once(
+    app: Flask,
+    client: FlaskClient,
+    db: Database,
+    site: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another worker may have looked at the vectors just before: it looks again for an
+    article its index lacks, instead of answering none until its next look."""
+    slugs, author = site["slugs"], site["author"]
+    assert body_of(client.get(f"/api/articles/{slugs['dragons']}/related"))["articlesCount"] == 2
+    monkeypatch.setattr(runtime_of(app).model, "refresh_seconds", 3600)
+    fresh = create_article(client, author, **{**DRAGONS, "title": "Dragons again"})["slug"]
+    assert embed_stale(db.session(), runtime_of(app).model) == 1
+    page = body_of(client.get(f"/api/articles/{fresh}/related?limit=1"))
+    assert [a["slug"] for a in page["articles"]] == [slugs["dragons"]]
