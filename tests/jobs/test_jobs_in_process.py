@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from api import create_app
 from api.context import runtime_of
 from core.settings import Settings
-from db.models import ArticleEmbedding, Notification, OutboxEvent
+from db.models import (
+    ArticleEmbedding,
+    Notification,
+    OutboxEvent,
+    Tag,
+    User,
+    tag_count_deltas,
+    user_count_deltas,
+)
 from db.session import Database
 from jobs import relay, tasks
 from jobs.hint import Relay
@@ -177,3 +185,21 @@ def test_the_embed_task_embeds_what_is_stale_and_only_that(
     assert edited.status_code == 200
     assert tasks.embed() == 1  # the edit made it stale
     assert count(db, ArticleEmbedding) >= 1
+
+
+def test_the_relay_folds_the_article_counters_after_its_pass(
+    client: FlaskClient, db: Database
+) -> None:
+    """Creates append counter deltas (PostgreSQL); the relay's pass moves them into the rows."""
+    app = client.application
+    author = register(client)
+    client.post(f"/api/profiles/{author.username}/follow", headers=register(client).headers)
+    for tags in (["fold", "me"], ["fold"]):
+        create_article(client, author, tagList=tags)
+    postgres = db.engine.dialect.name == "postgresql"
+    assert count(db, tag_count_deltas) == (3 if postgres else 0)  # a row per tag per create
+    assert Relay(runtime_of(app).settings, db, relay.deliver_inline, 3600).run_once() >= 1
+    assert count(db, tag_count_deltas) == 0 and count(db, user_count_deltas) == 0
+    session = db.session()
+    assert session.scalar(select(Tag.articles_count).where(Tag.name == "fold")) == 2
+    assert session.scalar(select(User.articles_count).where(User.username == author.username)) == 2
