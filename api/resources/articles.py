@@ -211,24 +211,20 @@ class Related(MethodView):
         embedding model), nearest first, itself excluded; `limit` default 5, at most 20 served. An article
         not embedded yet (it is, in the background, seconds after it is written) has none.
         """
-        connection = db_connection()
         limit = min(args["limit"], RELATED_MAX)
         known = _related_sources.get(slug)
         if known is not None:  # one statement: the neighbours, and this article as the check
-            found = _related_page(known, slug, limit)
-            if found is not None:
-                return found
+            source, related = _related_views(known, limit)
+            if source is not None and source.slug == slug:
+                return _articles_page(related, len(related))
             _related_sources.pop(slug, None)  # renamed or deleted since: look it up again
         article_id = article_id_or_404(slug)
-        found = _related_page(article_id, slug, limit)
-        if found is None:  # found by a former slug: answered, not remembered
-            ids = model().related(connection, article_id, limit)
-            views = queries.articles_by_ids(connection, ids, viewer_id())
-            return _articles_page(views, len(views))
-        if len(_related_sources) >= RELATED_SOURCES_MAX:
-            _related_sources.clear()
-        _related_sources[slug] = article_id
-        return found
+        source, related = _related_views(article_id, limit)
+        if source is not None and source.slug == slug:  # not a former slug: remembered
+            if len(_related_sources) >= RELATED_SOURCES_MAX:
+                _related_sources.clear()
+            _related_sources[slug] = article_id
+        return _articles_page(related, len(related))
 
 
 # slug -> article id, per worker, for related articles: saves the lookup's round trip. Never
@@ -238,10 +234,13 @@ _related_sources: dict[str, int] = {}
 RELATED_SOURCES_MAX = 10_000
 
 
-def _related_page(article_id: int, slug: str, limit: int) -> dict[str, Any] | None:
-    """The related page of the article `article_id` if it still exists under `slug`."""
+def _related_views(
+    article_id: int, limit: int
+) -> tuple[queries.ArticleView | None, list[queries.ArticleView]]:
+    """The article `article_id` as it stands now (None if gone) and its related articles, read
+    in one statement."""
     ids = model().related(db_connection(), article_id, limit)
     views = queries.articles_by_ids(db_connection(), [article_id, *ids], viewer_id())
-    if not views or views[0].slug != slug:
-        return None
-    return _articles_page(views[1:], len(views) - 1)
+    if views and views[0].id == article_id:
+        return views[0], views[1:]
+    return None, views
