@@ -323,9 +323,10 @@ def main(argv: list[str] | None = None) -> int:
                         url, "bare-Flask ceiling", [Request("GET", LIST_PATH)], workdir
                     )
                 libpq_url = make_url(database_url).set(drivername="postgresql")
+                sql_env = {"BENCH_DATABASE_URL": libpq_url.render_as_string(hide_password=False)}
                 with servers.ceiling(
                     "bench.ceiling_sql:app",
-                    {"BENCH_DATABASE_URL": libpq_url.render_as_string(hide_password=False)},
+                    sql_env,
                     workdir / "ceiling-sql.log",
                     probe=LIST_PATH,
                 ) as url:
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                     progress.phase("the write floor (gunicorn, 2 sync workers)"),
                     servers.ceiling(
                         "bench.ceiling_sql:app",
-                        {"BENCH_DATABASE_URL": libpq_url.render_as_string(hide_password=False)},
+                        sql_env,
                         workdir / "ceiling-write.log",
                         probe=LIST_PATH,
                     ) as url,
