@@ -71,7 +71,8 @@ WITH article AS (
     SELECT id, name FROM added
     UNION ALL SELECT id, name FROM tags WHERE name = ANY(%(tags)s::text[])
 ), link AS (
-    INSERT INTO article_tags (article_id, tag_id) SELECT article.id, tag.id FROM article, tag
+    INSERT INTO article_tags (article_id, tag_id, created_at)
+    SELECT article.id, tag.id, article.created_at FROM article, tag
 )
 SELECT jsonb_build_object('article', jsonb_build_object(
     'slug', a.slug, 'title', a.title, 'description', a.description, 'body', a.body,

@@ -76,7 +76,10 @@ article_tags = Table(
     Base.metadata,
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_article_tags_tag_id", "tag_id"),
+    # The article's own `created_at`, copied when the link is written (migration 0015): a
+    # list by tag reads its page in order from the index, whichever plan runs it.
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_article_tags_tag_id_created_at", "tag_id", "created_at", "article_id"),
 )
 
 # Pending changes of tags.articles_count and users.articles_count (migration 0014): the

@@ -163,6 +163,20 @@ def _feed_page_ids() -> Select[int]:
     )
 
 
+def _tag_page_ids() -> Select[int]:
+    """A lone tag's page ids: the first rows of ix_article_tags_tag_id_created_at.
+
+    Each link carries its article's `created_at` (migration 0015), so the tag's links are
+    already in the lists' order: the walk stops after the page, however rare or old the tag,
+    and the plan is the same whether it is made for the tag asked or for any tag.
+    """
+    return (
+        select(article_tags.c.article_id.label("id"))
+        .where(article_tags.c.tag_id == _TAG_ID)
+        .order_by(article_tags.c.created_at.desc(), article_tags.c.article_id.desc())
+    )
+
+
 @cache
 def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]:
     # The page's ids first (the ordered index walk stops after `limit` rows), then the
@@ -170,6 +184,8 @@ def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]
     # that the planner runs once: one statement per page.
     if lateral and shape == ListShape(viewer=True, feed=True):
         ids = _feed_page_ids()
+    elif shape.tag and not (shape.author or shape.favorited or shape.feed):
+        ids = _tag_page_ids()
     else:
         ids = (
             select(Article.id)

@@ -97,9 +97,12 @@ def _tag_statements(dialect: str) -> tuple[Insert, Insert]:
     )
     # A separate statement: it must see a tag that a concurrent create inserted and
     # committed while the first statement waited on its conflict.
+    # Each link carries its article's creation time (migration 0015), read in the statement.
+    article_id = bindparam("article_id", type_=Integer)
+    created = select(_ARTICLES.c.created_at).where(_ARTICLES.c.id == article_id)
     links = insert(article_tags).from_select(
-        ["article_id", "tag_id"],
-        select(bindparam("article_id", type_=Integer), Tag.id).where(
+        ["article_id", "tag_id", "created_at"],
+        select(article_id, Tag.id, created.scalar_subquery()).where(
             Tag.name.in_(select(_names(dialect).c.value))
         ),
     )
