@@ -41,9 +41,10 @@ from tests.support import containers
 from tests.support.containers import Container, container
 from tests.support.ops import JWT_SECRET
 
-# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
-# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
-pytestmark = pytest.mark.xdist_group("ops")
+# The RabbitMQ tests: one of them restarts the machine's RabbitMQ, which every other test of
+# the broker would see, so one xdist worker runs them all, in order (pytest-xdist's
+# loadgroup), beside the ops suite's group.
+pytestmark = pytest.mark.xdist_group("broker")
 
 # As podman counts. 254 MB before the model landed; its runtime (onnxruntime 69 MB, numpy and
 # its BLAS 56 MB once pruned, the int8 weights 22 MB, tokenizers 12 MB) makes the rest.

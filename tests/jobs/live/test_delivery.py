@@ -28,9 +28,10 @@ from testkit.settings import make_settings
 from testkit.workers import Worker, queue_depths, rabbitmqctl, wait_for
 from tests.support.ops import gunicorn_server
 
-# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
-# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
-pytestmark = pytest.mark.xdist_group("ops")
+# The RabbitMQ tests: one of them restarts the machine's RabbitMQ, which every other test of
+# the broker would see, so one xdist worker runs them all, in order (pytest-xdist's
+# loadgroup), beside the ops suite's group.
+pytestmark = pytest.mark.xdist_group("broker")
 
 USERS = User.metadata.tables["users"]
 

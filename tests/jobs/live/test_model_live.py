@@ -20,9 +20,10 @@ from testkit.http import call
 from testkit.servers import gunicorn_server
 from testkit.workers import Worker, wait_for
 
-# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
-# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
-pytestmark = pytest.mark.xdist_group("ops")
+# The RabbitMQ tests: one of them restarts the machine's RabbitMQ, which every other test of
+# the broker would see, so one xdist worker runs them all, in order (pytest-xdist's
+# loadgroup), beside the ops suite's group.
+pytestmark = pytest.mark.xdist_group("broker")
 
 WORKERS = 4
 LOADS = re.compile(r'^conduit_model_loads_total\{result="ok"\} (\S+)$', re.M)
