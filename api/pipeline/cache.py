@@ -108,6 +108,12 @@ BUMP_SCRIPT = _GENERATION + "\nreturn redis.call('INCR', KEYS[1])\n"
 Health = Literal["off", "ok", "degraded"]
 
 
+def _bulk(part: str) -> bytes:
+    """One RESP bulk string."""
+    data = part.encode()
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
 class _Link(threading.local):
     """A thread's own connection to Redis, and the process that opened it."""
 
@@ -171,6 +177,7 @@ class ReadCache:
         self._link = _Link()
         self._lookup = self.client.register_script(LOOKUP_SCRIPT)
         self._bump = self.client.register_script(BUMP_SCRIPT)
+        self._lookup_head: bytes | None = None
         self.broken_until = 0.0
         self.owed = False
 
@@ -192,6 +199,15 @@ class ReadCache:
         except redis.ConnectionError:
             return command()
 
+    def _lookup_command(self, digest: str, owed: str) -> bytes:
+        """The lookup's EVALSHA as sent on the wire (RESP): all but the digest and the owed
+        flag are the same on every call, so they are encoded once per cache."""
+        head = self._lookup_head
+        if head is None:
+            fixed = ["EVALSHA", self._lookup.sha, "1", GENERATION_KEY, self.prefix]
+            head = self._lookup_head = b"*7\r\n" + b"".join(_bulk(part) for part in fixed)
+        return head + _bulk(digest) + _bulk(owed)
+
     def _execute(self, *command: Any) -> Any:
         """`command` on this thread's own connection, sent and read directly.
 
@@ -205,11 +221,20 @@ class ReadCache:
             connection = self.client.connection_pool.make_connection()
             link.connection, link.pid = connection, process.pid()
         try:
-            connection.send_command(*command)  # type: ignore[no-untyped-call]
+            if len(command) == 1 and isinstance(command[0], bytes):  # packed already
+                connection.send_packed_command([command[0]])  # type: ignore[no-untyped-call]
+            else:
+                connection.send_command(*command)  # type: ignore[no-untyped-call]
             return connection.read_response()  # type: ignore[no-untyped-call]
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             connection.disconnect()  # type: ignore[no-untyped-call]
             raise
+
+    def _lookup_packed(self, digest: str, owed: str) -> Any:
+        try:
+            return self._execute(self._lookup_command(digest, owed))
+        except NoScriptError:
+            return self._lookup(keys=[GENERATION_KEY], args=[self.prefix, digest, owed])
 
     def _run(self, script: Script, keys: list[str], args: list[str]) -> Any:
         """EVALSHA; the script is loaded when Redis lacks it (new or emptied)."""
@@ -224,9 +249,7 @@ class ReadCache:
             return None
         owed = "1" if self.owed else "0"
         try:
-            found = self._call(
-                lambda: self._run(self._lookup, [GENERATION_KEY], [self.prefix, digest, owed])
-            )
+            found = self._call(lambda: self._lookup_packed(digest, owed))
         except redis.RedisError as error:
             self._broke(error)
             return None

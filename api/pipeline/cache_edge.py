@@ -45,6 +45,10 @@ PREFIXES = ("/api/articles", "/api/tags")
 NOT_STORED = frozenset({observability.REQUEST_ID_HEADER.lower()})
 REQUEST_ID_KEY = "HTTP_" + observability.REQUEST_ID_HEADER.upper().replace("-", "_")
 OK, NOT_MODIFIED = "200 OK", "304 NOT MODIFIED"
+# Digests remembered per worker, by (path, query, origin): the few lists and articles that
+# most reads ask for are parsed and hashed once. Bounded, and only for short queries.
+DIGESTS_KEPT = 4096
+DIGEST_QUERY_MAX = 256
 
 
 class CacheEdge:
@@ -53,6 +57,11 @@ class CacheEdge:
         self.wsgi_app = wsgi_app
         self.cache = cache
         self.settings: Settings = runtime_of(app).settings
+        self.digests: dict[tuple[str, str, str], str] = {}
+        # The lookup counters' series, made with the app (in the worker, after the fork).
+        self.hits, self.misses, self.unavailable = (
+            LOOKUPS.labels(result) for result in ("hit", "miss", "unavailable")
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -63,19 +72,31 @@ class CacheEdge:
         ):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        digest = request_digest(environ)
-        found = self.cache.lookup(digest)
+        found = self.cache.lookup(self._digest(environ))
         if found is None:
-            LOOKUPS.labels("unavailable").inc()
+            self.unavailable.inc()
             return self.wsgi_app(environ, start_response)
         generation, entry = found
         if entry is not None:
-            LOOKUPS.labels("hit").inc()
+            self.hits.inc()
             return self._hit(environ, start_response, entry, started)
-        LOOKUPS.labels("miss").inc()
+        self.misses.inc()
         if method != "GET":  # a HEAD answer has no body to store
             return self.wsgi_app(environ, start_response)
-        return self._fill(environ, start_response, generation, digest)
+        return self._fill(environ, start_response, generation, self._digest(environ))
+
+    def _digest(self, environ: WSGIEnvironment) -> str:
+        """`request_digest`, remembered for short queries."""
+        query = environ.get("QUERY_STRING", "")
+        key = (environ.get("PATH_INFO", ""), query, environ.get("HTTP_ORIGIN", ""))
+        digest = self.digests.get(key)
+        if digest is None:
+            digest = request_digest(environ)
+            if len(query) <= DIGEST_QUERY_MAX and len(key[0]) <= DIGEST_QUERY_MAX:
+                if len(self.digests) >= DIGESTS_KEPT:
+                    self.digests.clear()
+                self.digests[key] = digest
+        return digest
 
     def _fill(
         self,

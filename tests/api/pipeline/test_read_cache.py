@@ -21,7 +21,9 @@ from werkzeug.test import TestResponse
 
 from api import create_app
 from api.context import runtime_of, web_app
-from api.pipeline.cache import ENTRY_PREFIX, GENERATION_KEY
+from api.pipeline import cache_edge
+from api.pipeline.cache import ENTRY_PREFIX, GENERATION_KEY, request_digest
+from api.pipeline.cache_edge import CacheEdge
 from db.session import Database
 from testkit.database import QueryCounter
 from testkit.http import ready_state
@@ -386,3 +388,44 @@ def test_a_failed_bump_is_paid_before_the_next_read(app: Flask, database_url: st
         finally:
             admin.close()
             runtime_of(application).dispose()
+
+
+def test_a_lookup_falls_back_when_redis_lacks_its_script(
+    world: World, cached_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup is sent pre-encoded (EVALSHA of the script's digest); when Redis answers
+    NOSCRIPT (restarted, emptied, failed over), the script is sent and run, and a hit stays
+    a hit. A digest Redis has never seen stands in for a lost script: SCRIPT FLUSH would
+    empty every other test's scripts too."""
+    read_cache = cached_app.read_cache  # type: ignore[attr-defined]
+    world.read("/api/tags")
+    unknown = "0" * 40
+    assert world.redis.script_exists(unknown) == [False]
+    head = read_cache._lookup_command("d", "0")[: -len(b"$1\r\nd\r\n$1\r\n0\r\n")]
+    monkeypatch.setattr(
+        read_cache, "_lookup_head", head.replace(read_cache._lookup.sha.encode(), unknown.encode())
+    )
+    with pytest.raises(redis.exceptions.NoScriptError):
+        read_cache._execute(read_cache._lookup_command("d", "0"))
+    response, statements = world.read("/api/tags")
+    assert (response.status_code, statements) == (200, 0)
+
+
+def test_remembered_digests_are_bounded_and_exact(
+    world: World, cached_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edge = cached_app.wsgi_app
+    assert isinstance(edge, CacheEdge)
+    monkeypatch.setattr(cache_edge, "DIGESTS_KEPT", 3)
+    edge.digests.clear()
+    for offset in range(5):
+        world.read(f"/api/articles?limit=5&offset={offset}")
+        assert len(edge.digests) <= 3
+    # A remembered digest is the one the request would get anyway.
+    for (path, query, origin), digest in edge.digests.items():
+        environ = {"PATH_INFO": path, "QUERY_STRING": query, "HTTP_ORIGIN": origin}
+        assert request_digest(environ) == digest
+    # A long query is hashed each time, never kept.
+    long_query = "limit=5&tag=" + "x" * cache_edge.DIGEST_QUERY_MAX
+    world.read("/api/articles?" + long_query)
+    assert all(query != long_query for _, query, _ in edge.digests)
