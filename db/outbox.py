@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BindParameter,
     ColumnElement,
     Insert,
@@ -100,19 +101,27 @@ def _on_article(dialect: str, kind: str) -> Insert:
 @cache
 def _published(dialect: str) -> Insert:
     """An article for its author's followers, only if there is one: fanned out later."""
-    actor, article = _id("actor"), _id("article")
+    return _insert(dialect, _published_source(_id("article")))
+
+
+def _published_source(article: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
+    actor = _id("actor")
     has_followers = exists().where(follows.c.followed_id == actor)
-    return _insert(
-        dialect,
-        select(
-            literal(ARTICLE, String),
-            actor,
-            literal(None),
-            article,
-            _key(ARTICLE, article),
-            bindparam("now"),
-        ).where(has_followers),
-    )
+    return select(
+        literal(ARTICLE, String),
+        actor,
+        literal(None),
+        article,
+        _key(ARTICLE, article),
+        bindparam("now"),
+    ).where(has_followers)
+
+
+def published_within(created: CTE) -> Insert:
+    """`published`'s event as a part of the create's own statement (PostgreSQL): the article
+    is the one `created` (a CTE with its `id`) inserts, and the caller wakes the relay
+    (`wake_after_commit`)."""
+    return _insert("postgresql", _published_source(created.c.id).select_from(created))
 
 
 def _emit(session: Session, statement: Insert, **values: Any) -> None:

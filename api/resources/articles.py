@@ -11,7 +11,7 @@ from api.context import current_user, db_connection, db_session, model, viewer_i
 from api.errors import fail, found
 from api.resources._shared import SLUG, article_id_or_404, article_response
 from api.seam import Blueprint, link
-from db import outbox, queries, search, writes
+from db import queries, search, writes
 from ml.fusion import reciprocal_rank_fusion
 from ml.model import ModelError
 from schemas.articles import (
@@ -125,7 +125,6 @@ class Articles(MethodView):
             body=data["body"],
             tag_names=data.get("tag_list", []),
         )
-        outbox.published(session, me.id, article.id)
         session.commit()
         return {"article": article}
 

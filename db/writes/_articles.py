@@ -9,8 +9,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Insert,
     Integer,
+    Select,
     String,
     bindparam,
     delete,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     insert,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -52,6 +55,7 @@ SLUG_UNIQUE = "uq_articles_slug"
 # Core tables, not the models: an ORM insert given a dict of parameters is a bulk insert.
 _ARTICLES = Base.metadata.tables["articles"]
 _TAGS = Base.metadata.tables["tags"]
+_OUTBOX = Base.metadata.tables[OutboxEvent.__tablename__]
 
 
 @cache
@@ -71,6 +75,8 @@ def _insert_article(dialect: str) -> Insert:
             author_id=bindparam("new_author_id"),
             created_at=bindparam("now"),
             updated_at=bindparam("now"),
+            # Explicit: inside a CTE (`_create_statement`) no Python-side default applies.
+            favorites_count=0,
         )
         .on_conflict_do_nothing(index_elements=["slug"])
         .returning(_ARTICLES.c.id, _ARTICLES.c.slug)
@@ -97,20 +103,77 @@ def _tag_statements(dialect: str) -> tuple[Insert, Insert]:
     )
     # A separate statement: it must see a tag that a concurrent create inserted and
     # committed while the first statement waited on its conflict.
-    # Each link carries its article's creation time (migration 0015), read in the statement.
+    links = insert(article_tags).from_select(LINK_COLUMNS, _links(dialect))
+    return new_tags, links
+
+
+LINK_COLUMNS = ["article_id", "tag_id", "created_at"]
+
+
+def _links(dialect: str) -> Select[*tuple[Any, ...]]:
+    """The article's links to the named tags. Each carries its article's creation time
+    (migration 0015), read in the statement."""
     article_id = bindparam("article_id", type_=Integer)
     created = select(_ARTICLES.c.created_at).where(_ARTICLES.c.id == article_id)
-    links = insert(article_tags).from_select(
-        ["article_id", "tag_id", "created_at"],
-        select(article_id, Tag.id, created.scalar_subquery()).where(
-            Tag.name.in_(select(_names(dialect).c.value))
-        ),
+    return select(article_id, Tag.id, created.scalar_subquery()).where(
+        Tag.name.in_(select(_names(dialect).c.value))
     )
-    return new_tags, links
 
 
 def _bound_names(dialect: str, names: list[str]) -> Any:
     return names if dialect == "postgresql" else json.dumps(names)
+
+
+@cache
+def _create_statement() -> Select[*tuple[Any, ...]]:
+    """A create in one statement (PostgreSQL): the article under its free slug, the tags not
+    there yet, the article's links, and its outbox event; the article's id and slug, and how
+    many links it got.
+
+    No row when a concurrent create took the slug first (the caller asks again; tags it
+    added stay, as in the statements one by one). Fewer links than names when a tag was
+    added and committed by a concurrent create after this statement began: its insert of
+    the tag waited and then did nothing, and the statement's snapshot cannot see the tag.
+    The caller then links what is missing in a statement of its own, which sees it.
+    """
+    names = _names("postgresql")
+    created = _insert_article("postgresql").cte("created")
+    added = (
+        dialect_insert("postgresql", _TAGS)
+        .from_select(["name"], select(names.c.value))
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(_TAGS.c.id)
+        .cte("added")
+    )
+    tagged = union_all(
+        select(added.c.id),
+        select(_TAGS.c.id).where(_TAGS.c.name.in_(select(_names("postgresql").c.value))),
+    ).subquery("tagged")
+    linked = (
+        insert(article_tags)
+        .from_select(
+            LINK_COLUMNS,
+            select(created.c.id, tagged.c.id, bindparam("now")).select_from(
+                created.join(tagged, true())
+            ),
+        )
+        .returning(article_tags.c.tag_id)
+        .cte("linked")
+    )
+    event = outbox.published_within(created).returning(_OUTBOX.c.id).cte("event")
+    links = select(func.count()).select_from(linked).scalar_subquery()
+    return select(created.c.id, created.c.slug, links.label("links")).add_cte(event)
+
+
+@cache
+def _link_missing() -> Insert:
+    """The links `_create_statement` could not see to make (PostgreSQL): a statement of its
+    own sees every committed tag; the links made already are left as they are."""
+    return (
+        dialect_insert("postgresql", article_tags)
+        .from_select(LINK_COLUMNS, _links("postgresql"))
+        .on_conflict_do_nothing()
+    )
 
 
 def set_tags(
@@ -142,12 +205,18 @@ def create_article(
     body: str,
     tag_names: Iterable[str],
 ) -> ArticleView:
-    """Store the article with its tags; the view of it, from what was written (no re-read)."""
+    """Store the article with its tags and tell its author's followers (the outbox); the
+    view of it, from what was written (no re-read).
+
+    On PostgreSQL all of it is one statement (`_create_statement`); on SQLite one each for
+    the article, the new tags, the links and the event.
+    """
     # One instant for both timestamps: two column defaults can straddle a millisecond,
     # and a new article must not look edited.
     now = utcnow()
-    statement = _insert_article(session.get_bind().dialect.name)
-    params = {
+    wanted = sorted(set(tag_names))
+    dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {
         "base": slugify(title),
         "owner_id": 0,
         "new_slug": None,
@@ -157,21 +226,25 @@ def create_article(
         "new_author_id": author.id,
         "now": now,
     }
-    for attempt in range(SLUG_ATTEMPTS):
-        if attempt == SLUG_ATTEMPTS - 1:  # crowded out every time: a suffix nobody counts to
-            params["new_slug"] = f"{params['base']}-{secrets.token_hex(4)}"
-        row = driver.first(session.connection(), statement, params)
-        if row is not None:
-            break
+    connection = session.connection()
+    if dialect == "postgresql":
+        row = _allocated(
+            connection, _create_statement(), {**params, "actor": author.id, "names": wanted}
+        )
+        if row.links < len(wanted):
+            driver.execute(connection, _link_missing(), {"names": wanted, "article_id": row.id})
+        outbox.wake_after_commit(session)
     else:
-        raise RuntimeError("could not allocate a slug")  # pragma: no cover
+        row = _allocated(connection, _insert_article(dialect), params)
+        set_tags(session, row.id, wanted, new=True)
+        outbox.published(session, author.id, row.id)
     return ArticleView(
         id=row.id,
         slug=row.slug,
         title=title,
         description=description,
         body=body,
-        tag_list=set_tags(session, row.id, tag_names, new=True),
+        tag_list=wanted,
         created_at=now,
         updated_at=now,
         favorited=False,
@@ -179,6 +252,18 @@ def create_article(
         # nobody follows themself (a 403), so the author's own view says false
         author=ProfileView(author.username, author.bio, author.image, following=False),
     )
+
+
+def _allocated(connection: Connection, statement: driver.Statement, params: dict[str, Any]) -> Any:
+    """The row of `statement`, which stores the article under the free slug, asked again
+    while a concurrent create takes that slug first (no row)."""
+    for attempt in range(SLUG_ATTEMPTS):
+        if attempt == SLUG_ATTEMPTS - 1:  # crowded out every time: a suffix nobody counts to
+            params = {**params, "new_slug": f"{params['base']}-{secrets.token_hex(4)}"}
+        row = driver.first(connection, statement, params)
+        if row is not None:
+            return row
+    raise RuntimeError("could not allocate a slug")  # pragma: no cover
 
 
 def _rename(session: Session, article: ArticleRef, values: dict[str, Any]) -> str:

@@ -371,10 +371,12 @@ def test_a_server_error_releases_the_key_and_writes_nothing(
     key = new_key()
 
     def broken(*_args: Any, **_kwargs: Any) -> None:
-        raise RuntimeError("tag store broke")
+        raise RuntimeError("the outbox broke")
 
+    # After the article is written, on either backend (one statement, or one each).
     with monkeypatch.context() as patch:
-        patch.setattr("db.writes._articles.set_tags", broken)
+        patch.setattr("db.outbox.published", broken)
+        patch.setattr("db.outbox.wake_after_commit", broken)
         response = post(client, "/api/articles", ARTICLE, key, author)
     assert response.status_code == 500
     assert count(db, Article) == 0 and stored_rows(db) == []
