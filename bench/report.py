@@ -30,9 +30,16 @@ class Scenario:
     target_ratio: float | None = None
     # With the read cache on; None where the cache does not apply (the target stays).
     cached_ratio: float | None = None
+    # The ceiling the cached ratio is of, when not `ceiling` (issue 26: a hit against the
+    # static server sending the same bytes).
+    cached_ceiling: Ceiling | None = None
     # Another scenario of the same run its target compares it with, instead of a ceiling.
     baseline: str | None = None
     cacheable: bool = True  # measured again with the read cache on (reads only)
+
+    def compared_with(self, cached: bool) -> Ceiling | None:
+        """The ceiling its target is a ratio of, with or without the cache."""
+        return (self.cached_ceiling if cached else None) or self.ceiling
 
     def target(self, cached: bool) -> float | None:
         return (self.cached_ratio or self.target_ratio) if cached else self.target_ratio
@@ -41,9 +48,11 @@ class Scenario:
 # The scenarios in the order they run, with the issue's targets (issue 14).
 SCENARIOS = [
     Scenario("tags", "read", "flask", 0.25, 0.5),
-    Scenario("list anonymous", "read", "sql", 0.6, 2.0),
+    # Issue 26: a cached list costs about what a static answer costs; a list by tag reads
+    # about what the unfiltered list does.
+    Scenario("list anonymous", "read", "sql", 0.6, 0.6, cached_ceiling="static"),
     Scenario("list authenticated", "read", "sql", 0.5),
-    Scenario("list by tag", "read", "sql", 0.6, 2.0),
+    Scenario("list by tag", "read", "sql", 0.7, 0.6, cached_ceiling="static"),
     Scenario("feed", "read", "sql", 0.5),
     Scenario("single article", "read", "flask", 0.25, 0.5),
     Scenario("comments", "read", "flask", 0.25, 0.5),
@@ -90,8 +99,9 @@ def reference(
     if scenario.baseline is not None:
         measured = (cached or {}) if with_cache else results
         return scenario.baseline + (CACHED if with_cache else ""), measured.get(scenario.baseline)
-    if scenario.ceiling is not None:
-        return CEILING_NAMES[scenario.ceiling], ceilings.get(scenario.ceiling)
+    ceiling = scenario.compared_with(with_cache)
+    if ceiling is not None:
+        return CEILING_NAMES[ceiling], ceilings.get(ceiling)
     return None
 
 
@@ -198,7 +208,9 @@ def table(
                 f"{r.p99_ms:.2f}",
                 str(r.non2xx + r.socket_errors),
                 *(
-                    _format_ratio(ratio(r, ceilings.get(key)), scenario.ceiling == key)
+                    _format_ratio(
+                        ratio(r, ceilings.get(key)), scenario.compared_with(with_cache) == key
+                    )
                     for key in CEILING_NAMES
                 ),
                 verdict,
