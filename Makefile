@@ -111,8 +111,10 @@ COVERAGE_FLOOR := 87
 COVERAGE := --cov=api --cov=schemas --cov=db --cov=core --cov=jobs --cov=runtime --cov=ml --cov-branch \
 	--cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Every core: tests that share a Redis database stay in one worker (tests/conftest.py).
-XDIST ?= -n auto --dist loadgroup
+# One worker more than there are cores: the live tests spend much of their time waiting on the
+# servers they start, and a core left idle meanwhile is time lost. Tests that share a Redis
+# database or restart a shared service stay in one worker each (their `xdist_group`).
+XDIST ?= -n $(shell echo $$(( $$(nproc) + 1 ))) --dist loadgroup
 
 pytest: $(STAMP) ## Only the pytest suite (SQLite, and PostgreSQL when reachable), with branch coverage
 	$(BIN)/python -m pytest $(XDIST) $(if $(PYTEST_ARGS),,$(COVERAGE)) $(PYTEST_ARGS)
