@@ -85,6 +85,9 @@ class Settings(BaseSettings):
 
     app_env: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'conduit.db'}"
+    # The database URLs name PgBouncer (transaction or session pooling): no server-side
+    # prepared statements and no startup `options` (set statement_timeout on the role).
+    behind_pgbouncer: bool = False
     # Outside production, empty means the development key kept in instance/ (see create_app).
     jwt_secret_key: str = ""
     access_token_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)

@@ -17,7 +17,23 @@ log = logging.getLogger(__name__)
 STATEMENT_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def connect_args(
+    *, pgbouncer: bool = False, timeout_ms: int = STATEMENT_TIMEOUT_MS
+) -> dict[str, Any]:
+    """psycopg's connection arguments, the same for the engines and the replica monitor.
+
+    Behind PgBouncer in transaction pooling (1.18 keeps no track of prepared statements), a
+    statement psycopg prepared on one server connection would be run by name on another, so
+    psycopg prepares nothing (`prepare_threshold=None`; by default it prepares on a query's
+    fifth run). PgBouncer also refuses the startup parameter `options`: the statement
+    timeout is then the role's (`ALTER ROLE ... SET statement_timeout`, README).
+    """
+    if pgbouncer:
+        return {"connect_timeout": 5, "prepare_threshold": None}
+    return {"connect_timeout": 5, "options": f"-c statement_timeout={timeout_ms}"}
+
+
+def make_engine(url: str, *, echo: bool = False, pgbouncer: bool = False) -> Engine:
     """Create an engine with the per-backend settings this app relies on."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
@@ -32,10 +48,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         pool_size=5,
         max_overflow=5,
         pool_timeout=5,
-        connect_args={
-            "connect_timeout": 5,
-            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-        },
+        connect_args=connect_args(pgbouncer=pgbouncer),
     )
 
 
@@ -74,9 +87,9 @@ class Database:
     request to the next (see `_release_read_connection`).
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pgbouncer: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pgbouncer=pgbouncer)
         self.read_engine = (
             self.engine
             if self.engine.dialect.name == "sqlite"

@@ -42,7 +42,9 @@ class Runtime:
 
 def build(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings()
-    database = Database(settings.database_url, echo=settings.sql_echo)
+    database = Database(
+        settings.database_url, echo=settings.sql_echo, pgbouncer=settings.behind_pgbouncer
+    )
     model = ModelService(settings.model_dir, settings.redis_url)
     celery = make_celery(settings, database, model) if settings.celery_broker_url else None
     return Runtime(

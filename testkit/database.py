@@ -138,8 +138,9 @@ class PrivateCluster:
     @staticmethod
     def cannot_run() -> str | None:
         """Why no private cluster can run on this machine, or None."""
-        if pg_bin("initdb") is None or pg_bin("pg_ctl") is None or shutil.which("runuser") is None:
-            return "initdb/pg_ctl/runuser not found: cannot run a private PostgreSQL cluster"
+        programs = ("initdb", "pg_ctl", "pg_basebackup")
+        if any(pg_bin(name) is None for name in programs) or shutil.which("runuser") is None:
+            return "initdb/pg_ctl/pg_basebackup/runuser not found: cannot run a private cluster"
         if os.geteuid() != 0:
             return "a private cluster is run as the postgres OS user, which needs root"
         return None
@@ -168,6 +169,30 @@ class PrivateCluster:
             if cluster.running():
                 cluster._pg_ctl("-m", "immediate", "-w", "stop", check=False)
             shutil.rmtree(root, ignore_errors=True)
+
+    @classmethod
+    @contextmanager
+    def replica_of(cls, primary: PrivateCluster, port: int) -> Iterator[PrivateCluster]:
+        """A streaming replica of `primary` (`pg_basebackup -R`), running; removed afterwards."""
+        root = Path(tempfile.mkdtemp(prefix="conduit-pg-replica-"))
+        root.chmod(0o755)
+        shutil.chown(root, "postgres", "postgres")
+        replica = cls(root, port)
+        replica.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/conduit"
+        try:
+            replica._run(_program("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+                         "-U", "postgres", "-D", str(replica.data), "-R", "-X", "stream",
+                         "-c", "fast")  # fmt: skip
+            replica.start()
+            yield replica
+        finally:
+            if replica.running():
+                replica._pg_ctl("-m", "immediate", "-w", "stop", check=False)
+            shutil.rmtree(root, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Stop at once, as a crash would (no shutdown checkpoint)."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
 
     def _run(self, *args: str, timeout: float = 60, check: bool = True) -> None:
         subprocess.run(

@@ -38,7 +38,8 @@ def run_migrations_online() -> None:
         import pathlib
 
         pathlib.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    # Behind PgBouncer (transaction pooling too): every migration runs in one transaction.
+    engine = make_engine(url, pgbouncer=Settings().behind_pgbouncer)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
