@@ -19,7 +19,7 @@ import runtime
 from api import auth, cookies, docs, errors
 from api.context import WebApp
 from api.json import JSONProvider
-from api.pipeline import cache, cors, headers, observability, ratelimit
+from api.pipeline import cache, cors, headers, observability, ratelimit, replicas
 from api.pipeline.budget import Budget
 from api.pipeline.cache_edge import CacheEdge
 from api.resources import BLUEPRINTS
@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Conduit:
     app.read_cache = cache.register(app, settings, database)
     if app.read_cache is not None:  # its hits are answered before Flask dispatches
         app.wsgi_app = CacheEdge(app, app.wsgi_app, app.read_cache)  # type: ignore[method-assign]
+    replicas.register(app, settings, database)
 
     auth.configure(app, settings)
     cors.register(

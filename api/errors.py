@@ -209,6 +209,11 @@ def handle_database_error(error: DBAPIError) -> Response:
     may have been applied) fails once with a 503 its client may retry. A transient error
     (a deadlock victim, a serialization failure) is no outage: see `_rerun_transient`.
     """
+    if request.method in SAFE_METHODS and database().abandon_replica():
+        # A replica failed the read (down, restarting, a recovery conflict): it is left
+        # until it answers its monitor again, and the read runs on the primary.
+        log.warning("replica failed a read, reading from the primary: %s", error.orig)
+        return _dispatch_again()
     if (kind := retry.transient_kind(error)) is not None:
         return _rerun_transient(error, kind)
     if not is_disconnect(error) and not isinstance(error, OperationalError):

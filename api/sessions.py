@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from flask import current_app
+from flask import current_app, g
 from flask_jwt_extended import create_refresh_token, decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
@@ -58,6 +58,7 @@ def start(user_id: int) -> Tokens:
     now = datetime.now(UTC)
     family, jti = str(uuid.uuid4()), str(uuid.uuid4())
     writes.start_family(db_session(), family, user_id, jti, expires_at=_expiry(now), now=now)
+    g.session_user_id = user_id  # whose reads must see this request's writes (replicas)
     return _issue(user_id, family, jti)
 
 

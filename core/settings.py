@@ -28,6 +28,14 @@ def _default_workers() -> int:
     return min((os.cpu_count() or 1) * 2, 8)
 
 
+def _psycopg3(url: str) -> str:
+    """Heroku-style URLs name no driver; we only ship psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 class ServerSettings(BaseSettings):
     """How a node is served: gunicorn's, nginx's and the metrics listener's knobs.
 
@@ -85,6 +93,11 @@ class Settings(BaseSettings):
 
     app_env: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'conduit.db'}"
+    # Streaming replicas of DATABASE_URL, comma-separated: safe requests read from one that
+    # has replayed the client's own last write and lags under REPLICA_MAX_LAG_SECONDS
+    # (db/replicas.py); empty: every read goes to DATABASE_URL.
+    database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
     # The database URLs name PgBouncer (transaction or session pooling): no server-side
     # prepared statements and no startup `options` (set statement_timeout on the role).
     behind_pgbouncer: bool = False
@@ -164,10 +177,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _psycopg3_driver(cls, value: str) -> str:
-        # Heroku-style URLs name no driver; we only ship psycopg 3.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+        return _psycopg3(value)
+
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _split_replicas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [_psycopg3(url.strip()) for url in value.split(",") if url.strip()]
+        if isinstance(value, list):
+            return [_psycopg3(str(url)) for url in value]
         return value
 
     @model_validator(mode="after")

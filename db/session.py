@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from db.replicas import READS, Replica, Replicas, parse_lsn
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +72,21 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 
 class _ReadConnection(threading.local):
-    """This thread's read connection, and the savepoint it opened in a bound test connection."""
+    """This thread's read connection, and the savepoint it opened in a bound test connection.
+
+    With replicas: the engine it came from (the primary's reader or a replica's), the replica,
+    the position the request's reads must see (`Database.route`), and the connections the
+    main thread keeps from one request to the next, one per engine.
+    """
 
     connection: Connection | None = None
     savepoint: NestedTransaction | None = None
+    engine: Engine | None = None
+    replica: Replica | None = None
+    position: int | None = None
+
+    def __init__(self) -> None:
+        self.kept: dict[Engine, Connection] = {}
 
 
 class Database:
@@ -85,9 +99,21 @@ class Database:
     select columns into Rows, so the ORM's execution layer and a Session's transaction
     bookkeeping were pure cost on them. The main thread keeps its read connection from one
     request to the next (see `_release_read_connection`).
+
+    With `replica_urls`, `read_connection()` is a replica's when one has replayed the position
+    given to `route` and lags under `max_lag` (db/replicas.py), else the primary's. The
+    sessions (writes, the ORM reader, the workers' and the relay's) are always the primary's.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, pgbouncer: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        replica_urls: Sequence[str] = (),
+        max_lag: float = 5.0,
+        pgbouncer: bool = False,
+    ) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo, pgbouncer=pgbouncer)
         self.read_engine = (
@@ -95,6 +121,17 @@ class Database:
             if self.engine.dialect.name == "sqlite"
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self.replicas: Replicas | None = None
+        if replica_urls and self.read_engine is not self.engine:
+            self.replicas = Replicas(
+                url,
+                replica_urls,
+                lambda replica: make_engine(
+                    replica, echo=echo, pgbouncer=pgbouncer
+                ).execution_options(isolation_level="AUTOCOMMIT"),
+                max_lag=max_lag,
+                connect_args=connect_args(pgbouncer=pgbouncer),
+            )
         self.session: scoped_session[Session] = scoped_session(
             sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=False)
         )
@@ -113,8 +150,53 @@ class Database:
                 read.savepoint = self._bound.begin_nested()
                 read.connection = self._bound
             else:
-                read.connection = self.read_engine.connect()
+                read.connection = self._connect(read)
         return read.connection
+
+    def _connect(self, read: _ReadConnection) -> Connection:
+        """A connection to the replica the request may read from, else to the primary."""
+        if self.replicas is not None:
+            replica = self.replicas.choose(read.position)
+            if replica is not None:
+                try:
+                    connection = read.kept.pop(replica.engine, None) or replica.engine.connect()
+                except DBAPIError:
+                    self.replicas.failed(replica)
+                else:
+                    read.engine, read.replica = replica.engine, replica
+                    READS.labels("replica").inc()
+                    return connection
+            READS.labels("primary").inc()
+        read.engine, read.replica = self.read_engine, None
+        return read.kept.pop(self.read_engine, None) or self.read_engine.connect()
+
+    def route(self, position: int | None) -> None:
+        """The WAL position this thread's reads must see from now on (its request's client's
+        last write: set for each request, a rerun keeps it); None: any replica under the lag
+        bound will do."""
+        self._read.position = position
+
+    def abandon_replica(self) -> bool:
+        """If this request reads from a replica, mark it failed and drop the connection, so
+        that the request's reads run again on the primary; False when it reads the primary."""
+        read = self._read
+        replica, connection = read.replica, read.connection
+        if replica is None or self.replicas is None:
+            return False
+        self.replicas.failed(replica)
+        read.connection = read.replica = read.engine = None
+        if connection is not None:
+            connection.invalidate()
+            connection.close()
+        return True
+
+    def primary_position(self) -> int | None:
+        """The primary's WAL position now (after a commit: at or past it); None on SQLite."""
+        if self.read_engine is self.engine:
+            return None
+        with self.read_engine.connect() as connection:
+            found = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one()
+        return parse_lsn(found)
 
     def _release_read_connection(self, *, keep: bool) -> None:
         """End the request's use of its read connection.
@@ -127,14 +209,17 @@ class Database:
         would, invalidated by SQLAlchemy, and is replaced at that request's end.
         """
         read = self._read
-        connection, savepoint = read.connection, read.savepoint
+        if not keep:
+            self._close_kept(read)
+        connection, savepoint, engine = read.connection, read.savepoint, read.engine
         if connection is None:
             return
+        read.connection = read.savepoint = read.engine = read.replica = None
         if savepoint is None and keep and not connection.invalidated and self._holds():
             if connection.in_transaction():  # SQLAlchemy's own bookkeeping; autocommit
                 connection.rollback()
+            read.kept[engine or self.read_engine] = connection
             return
-        read.connection = read.savepoint = None
         if savepoint is not None:
             # close(), not rollback(): a writer's savepoint opened before this one and ended
             # since (in a test holding an app context across requests) already ended it.
@@ -145,6 +230,17 @@ class Database:
         except DBAPIError as error:
             log.warning("discarding a broken database connection: %s", error.orig)
             connection.invalidate()
+
+    @staticmethod
+    def _close_kept(read: _ReadConnection) -> None:
+        kept = list(read.kept.values())
+        read.kept.clear()
+        for connection in kept:
+            try:
+                connection.close()
+            except DBAPIError as error:
+                log.warning("discarding a broken database connection: %s", error.orig)
+                connection.invalidate()
 
     def _holds(self) -> bool:
         return self.read_engine is not self.engine and (
@@ -193,4 +289,6 @@ class Database:
 
     def dispose(self) -> None:
         self._end(keep=False)
+        if self.replicas is not None:
+            self.replicas.dispose()
         self.engine.dispose()

@@ -43,7 +43,11 @@ class Runtime:
 def build(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings()
     database = Database(
-        settings.database_url, echo=settings.sql_echo, pgbouncer=settings.behind_pgbouncer
+        settings.database_url,
+        echo=settings.sql_echo,
+        replica_urls=settings.database_replica_urls,
+        max_lag=settings.replica_max_lag_seconds,
+        pgbouncer=settings.behind_pgbouncer,
     )
     model = ModelService(settings.model_dir, settings.redis_url)
     celery = make_celery(settings, database, model) if settings.celery_broker_url else None

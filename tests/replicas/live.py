@@ -1,0 +1,64 @@
+"""What the replica tests ask of a live server: its read counters, and users and articles."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from testkit.http import call, register
+
+USABLE = re.compile(r'^conduit_replica_usable\{replica="[^"]+"\} ([0-9.e+]+)$', re.MULTILINE)
+READS = re.compile(r'^conduit_db_reads_total\{server="(\w+)"\} ([0-9.e+]+)$', re.MULTILINE)
+
+
+def reads(base_url: str) -> dict[str, float]:
+    """The server's reads so far, by who served them (`primary`, `replica`)."""
+    reply = call(base_url, "GET", "/metrics")
+    assert reply.status == 200, reply.status
+    return {server: float(n) for server, n in READS.findall(reply.body.decode())}
+
+
+def replica_serves(base_url: str, path: str, timeout: float = 20) -> None:
+    """Wait until every worker's monitor finds the replica usable and `path` (read anonymously)
+    is served by it 20 times in a row."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        usable = USABLE.findall(call(base_url, "GET", "/metrics").body.decode())
+        if usable != ["1.0"]:
+            time.sleep(0.2)
+            continue
+        before = reads(base_url)
+        for _ in range(20):
+            assert call(base_url, "GET", path).status == 200
+        after = reads(base_url)
+        if after.get("primary", 0) == before.get("primary", 0) and after.get("replica", 0) > 0:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the replica did not serve every worker's reads within {timeout}s")
+
+
+def user(base_url: str) -> tuple[str, str]:
+    """A new user's (token, username)."""
+    name = f"r{uuid.uuid4().hex[:10]}"
+    return register(base_url, name), name
+
+
+def publish(base_url: str, token: str, title: str) -> str:
+    article = {"title": title, "description": "d", "body": "b", "tagList": []}
+    reply = call(base_url, "POST", "/api/articles", json_body={"article": article}, token=token)
+    assert reply.status == 201, (reply.status, reply.body)
+    slug: str = reply.json()["article"]["slug"]
+    return slug
+
+
+def get(base_url: str, path: str, token: str | None = None) -> Any:
+    reply = call(base_url, "GET", path, token=token)
+    assert reply.status in (200, 404), (path, reply.status, reply.body)
+    return reply.json() if reply.status == 200 else None
+
+
+def titles(base_url: str, author: str, token: str | None = None) -> set[str]:
+    found = get(base_url, f"/api/articles?author={author}&limit=100", token)
+    return {a["title"] for a in found["articles"]}
