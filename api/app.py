@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Conduit:
     app.read_cache = cache.register(app, settings, database)
     if app.read_cache is not None:  # its hits are answered before Flask dispatches
         app.wsgi_app = CacheEdge(app, app.wsgi_app, app.read_cache)  # type: ignore[method-assign]
+    # After the cache: its invalidation reads the write's position this learns (replicas).
     replicas.register(app, settings, database)
 
     auth.configure(app, settings)

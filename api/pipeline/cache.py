@@ -71,6 +71,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "conduit:cache:generation"
+# With replicas: the WAL position of the last invalidating write (api/pipeline/replicas.py).
+POSITION_KEY = "conduit:cache:position"
 ENTRY_PREFIX = "conduit:cache:entry:"
 CONNECT_TIMEOUT = 0.05
 SOCKET_TIMEOUT = 0.1
@@ -103,7 +105,20 @@ end
 return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
 """
 )
-BUMP_SCRIPT = _GENERATION + "\nreturn redis.call('INCR', KEYS[1])\n"
+# KEYS: generation, position; ARGV: the write's WAL position ('' without replicas), kept as the
+# larger of it and the stored one before the new generation shows (fills read at or past it).
+BUMP_SCRIPT = (
+    _GENERATION
+    + """
+if ARGV[1] and ARGV[1] ~= '' then
+  local known = redis.call('GET', KEYS[2])
+  if not known or tonumber(known) < tonumber(ARGV[1]) then
+    redis.call('SET', KEYS[2], ARGV[1])
+  end
+end
+return redis.call('INCR', KEYS[1])
+"""
+)
 
 Health = Literal["off", "ok", "degraded"]
 
@@ -267,11 +282,14 @@ class ReadCache:
         except redis.RedisError as error:
             self._broke(error)
 
-    def bump(self) -> bool:
-        """Make every entry unreachable; False when Redis could not be told (then owed)."""
+    def bump(self, position: int | None = None) -> bool:
+        """Make every entry unreachable; False when Redis could not be told (then owed).
+
+        `position`: the write's WAL position, with replicas (`invalidated_at`)."""
+        keys, args = [GENERATION_KEY, POSITION_KEY], ["" if position is None else str(position)]
         if self.available():
             try:
-                self._call(lambda: self._run(self._bump, [GENERATION_KEY], []))
+                self._call(lambda: self._run(self._bump, keys, args))
             except redis.RedisError as error:
                 self._broke(error)
             else:
@@ -280,6 +298,17 @@ class ReadCache:
         self.owed = True
         log.error("read cache: a committed write could not invalidate it; owed until Redis answers")
         return False
+
+    def invalidated_at(self) -> int:
+        """The WAL position of the last invalidation a fill must read at or past (replicas);
+        read after the lookup, so it is that of the generation the fill stores under, or
+        later. Redis not answering: a huge one (the fill reads the primary)."""
+        try:
+            found = self._call(lambda: self._execute("GET", POSITION_KEY))
+        except redis.RedisError as error:
+            self._broke(error)
+            return 1 << 64
+        return int(found) if found else 0
 
     def health(self) -> Health:
         if not self.available():
@@ -356,7 +385,7 @@ def _invalidate(response: Response) -> Response:
     if g.pop("read_cache_stale", False) and not g.get("read_cache_neutral"):
         cache = _cache()
         if cache is not None:
-            cache.bump()
+            cache.bump(g.get("wal_position"))  # api/pipeline/replicas.py learned it
     return response
 
 

@@ -8,7 +8,9 @@ token (`g.user`), or the one a login or registration just started a session for.
 request presenting a token is routed with that user's position (`Database.route`): to a
 replica that has replayed it, else to the primary. The token's signature is checked here
 (its subject names the user) without a database read; its revocation is checked by the view
-as always. Without Redis, or Redis not answering, a signed-in user's reads go
+as always. A read-cache fill is also routed with the position of the cache's last
+invalidation (api/pipeline/cache.py), so a fill after a write never stores what a replica
+read from before it. Without Redis, or Redis not answering, a signed-in user's reads go
 to the primary: the position cannot be known, and a stale read is worse than a slow one.
 
 The position after a write reaches Redis before the answer leaves (an `after_request`
@@ -32,8 +34,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from api.context import SAFE_METHODS, database
-from api.pipeline.cache import CONNECT_TIMEOUT, SOCKET_TIMEOUT
+from api.context import SAFE_METHODS, database, web_app
+from api.pipeline.cache import CONNECT_TIMEOUT, FILL, SOCKET_TIMEOUT
 from core.settings import Settings
 from db.replicas import PRIMARY_ONLY
 from db.session import Database
@@ -140,7 +142,11 @@ def _token_user(header: str) -> int | None:
 
 
 def register(app: Flask, settings: Settings, db: Database) -> None:
-    """Route safe requests by their client's last write; remember each write's position."""
+    """Route safe requests by their client's last write; remember each write's position.
+
+    Registered after the read cache (`after_request` hooks run last-registered first), so
+    the cache's invalidation finds the position `commit_position` learned.
+    """
     if db.replicas is None:
         return
     # gunicorn builds the app in each worker: its first reads find the replicas known.
@@ -155,6 +161,9 @@ def register(app: Flask, settings: Settings, db: Database) -> None:
         header = request.headers.get("Authorization", "")
         if header and (user_id := _token_user(header)) is not None:
             position = positions.of(user_id)
+        cache = web_app().read_cache
+        if cache is not None and FILL in request.environ:
+            position = max(position, cache.invalidated_at())
         db.route(position or None)
 
     def remember(response: Response) -> Response:
