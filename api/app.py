@@ -28,7 +28,7 @@ from core.settings import INSTANCE_DIR, Settings
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2.3.0"
+API_VERSION = "2.4.0"
 API_DESCRIPTION = (
     "Conduit, the RealWorld blogging platform: users and JWT auth, profiles and follows, "
     "articles with tags, favorites, comments and a personal feed.\n\n"

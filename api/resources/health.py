@@ -10,7 +10,7 @@ from flask.views import MethodView
 from marshmallow import fields
 from marshmallow.validate import OneOf
 
-from api.context import db_session, model
+from api.context import database, db_session, model
 from api.errors import DATABASE_DOWN, fail
 from api.pipeline import cache as read_cache
 from api.pipeline.ratelimit import exempt
@@ -53,14 +53,33 @@ class ModelStatus(ResponseSchema):
     version = fields.String(metadata={"description": "A hash of the weights, once loaded"})
 
 
+class ReplicaReadiness(ResponseSchema):
+    name = fields.String(required=True, metadata={"example": "10.0.0.2:5432/conduit"})
+    state = fields.String(
+        required=True,
+        validate=OneOf(["up", "lagging", "down", "promoted"]),
+        metadata={
+            "description": "`up` (serves reads), `lagging` (beyond `REPLICA_MAX_LAG_SECONDS`),"
+            " `down` (not answering, as this worker last saw) or `promoted` (out of recovery:"
+            " never read from)"
+        },
+    )
+    lag_seconds = fields.Float(
+        required=True,
+        allow_none=True,
+        data_key="lagSeconds",
+        metadata={"description": "How far behind the primary it is; null when unknown"},
+    )
+
+
 class Readiness(ResponseSchema):
     status = fields.String(
         required=True,
         metadata={
             "example": "ready",
             "description": "`ready`, or `degraded` while the read cache's Redis is unreachable"
-            " (reads are then served from the database: slower, still correct) or the model"
-            " could not load",
+            " (reads are then served from the database: slower, still correct), the model"
+            " could not load, or a replica is not `up` (its reads go to the primary)",
         },
     )
     read_cache = fields.String(
@@ -71,6 +90,14 @@ class Readiness(ResponseSchema):
     )
     outbox = fields.Nested(OutboxBacklog, required=True)
     model = fields.Nested(ModelStatus, required=True)
+    replicas = fields.List(
+        fields.Nested(ReplicaReadiness),
+        required=True,
+        metadata={
+            "description": "The streaming replicas (`DATABASE_REPLICA_URLS`), as this worker's"
+            " monitor sees them; reads go to the primary while none is `up`"
+        },
+    )
 
 
 @cache
@@ -117,10 +144,19 @@ class Ready(MethodView):
         # Without Redis the reads come from the database: slower, still correct, so still ready.
         cache = read_cache.health()
         status = model().status()
-        degraded = cache == "degraded" or status["status"] == "degraded"
+        replicas = database().replicas
+        found = [] if replicas is None else replicas.statuses()
+        degraded = (
+            cache == "degraded"
+            or status["status"] == "degraded"
+            or any(replica.state != "up" for replica in found)
+        )
         return {
             "status": "degraded" if degraded else "ready",
             "read_cache": cache,
             "outbox": {"pending": pending, "oldest_age_seconds": age},
             "model": status,
+            "replicas": [
+                {"name": r.name, "state": r.state, "lag_seconds": r.lag_seconds} for r in found
+            ],
         }

@@ -70,10 +70,12 @@ def test_a_killed_replica_costs_no_error_and_serves_again_once_back(
         replicated.replica.kill()
         time.sleep(LOAD_SECONDS * 0.3)
         while_down = reads(url)
+        ready_down = call(url, "GET", "/api/ready").json()
         replicated.replica.start()
         time.sleep(LOAD_SECONDS * 0.1)
         back = reads(url)
         time.sleep(LOAD_SECONDS * 0.4)
+        ready_back = call(url, "GET", "/api/ready").json()
     finally:
         stop.set()
         for thread in threads:
@@ -88,5 +90,11 @@ def test_a_killed_replica_costs_no_error_and_serves_again_once_back(
         f" by the primary while down +{while_down.get('primary', 0) - before_kill.get('primary', 0):.0f}"
     )
     assert set(statuses) == {200}, statuses
+    # /api/ready: down (degraded) while killed, up again once back
+    assert ready_down["status"] == "degraded"
+    assert [r["state"] for r in ready_down["replicas"]] == ["down"]
+    assert ready_back["status"] == "ready", ready_back
+    (replica,) = ready_back["replicas"]
+    assert replica["state"] == "up" and replica["lagSeconds"] < 5
     assert end.get("replica", 0) > back.get("replica", 0), "the replica was not read from again"
     assert while_down.get("primary", 0) > before_kill.get("primary", 0)

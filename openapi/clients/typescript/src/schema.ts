@@ -713,8 +713,10 @@ export interface components {
              * @enum {string}
              */
             readCache: "off" | "ok" | "degraded";
+            /** @description The streaming replicas (`DATABASE_REPLICA_URLS`), as this worker's monitor sees them; reads go to the primary while none is `up` */
+            replicas: components["schemas"]["ReplicaReadiness"][];
             /**
-             * @description `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the database: slower, still correct) or the model could not load
+             * @description `ready`, or `degraded` while the read cache's Redis is unreachable (reads are then served from the database: slower, still correct), the model could not load, or a replica is not `up` (its reads go to the primary)
              * @example ready
              */
             status: string;
@@ -725,6 +727,17 @@ export interface components {
              * @example jwt.refresh.token.here
              */
             refreshToken?: string;
+        };
+        ReplicaReadiness: {
+            /** @description How far behind the primary it is; null when unknown */
+            lagSeconds: number | null;
+            /** @example 10.0.0.2:5432/conduit */
+            name: string;
+            /**
+             * @description `up` (serves reads), `lagging` (beyond `REPLICA_MAX_LAG_SECONDS`), `down` (not answering, as this worker last saw) or `promoted` (out of recovery: never read from)
+             * @enum {string}
+             */
+            state: "up" | "lagging" | "down" | "promoted";
         };
         SingleArticleResponse: {
             article: components["schemas"]["Article"];

@@ -30,6 +30,8 @@ from .profile_response import ProfileResponse
 from .readiness import Readiness
 from .readiness_read_cache import ReadinessReadCache
 from .refresh_token_request import RefreshTokenRequest
+from .replica_readiness import ReplicaReadiness
+from .replica_readiness_state import ReplicaReadinessState
 from .single_article_response import SingleArticleResponse
 from .single_comment_response import SingleCommentResponse
 from .suggestion import Suggestion
@@ -74,6 +76,8 @@ __all__ = (
     "Readiness",
     "ReadinessReadCache",
     "RefreshTokenRequest",
+    "ReplicaReadiness",
+    "ReplicaReadinessState",
     "SingleArticleResponse",
     "SingleCommentResponse",
     "Suggestion",
