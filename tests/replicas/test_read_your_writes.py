@@ -4,11 +4,12 @@ until replay resumes, and then both agree."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from testkit.http import call
+from testkit.http import PASSWORD, call
 from testkit.servers import Server
 from tests.replicas.conftest import Replicated
 from tests.replicas.live import get, publish, reads, replica_serves, titles, user
@@ -94,6 +95,14 @@ def test_the_writer_reads_every_write_at_once_while_replay_is_paused(
     check(lambda token: token is None or get(url, "/api/user", token)["user"]["bio"] == "paused bio",
           anonymous_sees_old=False)  # fmt: skip
 
+    # registration and login: the new session's user reads at once (its token's lookup too)
+    late, late_name = user(url)
+    assert call(url, "GET", "/api/user", token=late).json()["user"]["username"] == late_name
+    login = {"user": {"email": f"{late_name}@example.com", "password": PASSWORD}}
+    logged_in = call(url, "POST", "/api/users/login", json_body=login).json()["user"]["token"]
+    assert call(url, "GET", "/api/user", token=logged_in).status == 200
+    assert get(url, f"/api/profiles/{late_name}") is None  # not on the replica yet
+
     during = reads(url)
     assert stale_for_writer == 0
     served_by_replica = during.get("replica", 0) - before.get("replica", 0)
@@ -112,3 +121,42 @@ def test_the_writer_reads_every_write_at_once_while_replay_is_paused(
         f" replica {served_by_replica:.0f}; after resume the replica serves again"
         f" (+{after.get('replica', 0) - during.get('replica', 0):.0f})"
     )
+
+
+@pytest.fixture
+def tight(replicated: Replicated, redis_db: str) -> Iterator[Server]:
+    env = {
+        "DATABASE_REPLICA_URLS": replicated.replica.url,
+        "REPLICA_MAX_LAG_SECONDS": "2",
+        "REDIS_URL": redis_db,
+        "READ_CACHE": "false",
+    }
+    with gunicorn_server(replicated.primary.url, workers=2, env=env) as live:
+        yield live
+
+
+def test_an_anonymous_reader_sees_the_old_state_at_most_for_the_lag_bound(
+    replicated: Replicated, tight: Server
+) -> None:
+    url = tight.base_url
+    writer, name = user(url)
+    replicated.caught_up()
+    replica_serves(url, f"/api/profiles/{name}")
+    replicated.pause()
+    try:
+        assert call(url, "PUT", "/api/user", token=writer,
+                    json_body={"user": {"bio": "new"}}).status == 200  # fmt: skip
+        written = time.monotonic()
+        old_until = written
+        while time.monotonic() - written < 10:
+            if get(url, f"/api/profiles/{name}")["profile"]["bio"] == "new":
+                break
+            old_until = time.monotonic()
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the lagging replica was still read from after 10 s")
+        stale_for = old_until - written
+        print(f"lag bound 2 s: the anonymous reader saw the old bio for {stale_for:.2f} s")
+        assert 0 < stale_for < 2 + 1.5  # the bound, a poll and a request's time
+    finally:
+        replicated.resume()
