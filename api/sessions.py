@@ -42,6 +42,7 @@ def _lifetime(kind: str) -> timedelta:
 
 
 def _issue(user_id: int, family: str, refresh_jti: str) -> Tokens:
+    g.session_user_id = user_id  # whose reads must see this request's writes (replicas)
     refresh: str = create_refresh_token(
         identity=str(user_id), additional_claims={FAMILY_CLAIM: family, "jti": refresh_jti}
     )
@@ -58,7 +59,6 @@ def start(user_id: int) -> Tokens:
     now = datetime.now(UTC)
     family, jti = str(uuid.uuid4()), str(uuid.uuid4())
     writes.start_family(db_session(), family, user_id, jti, expires_at=_expiry(now), now=now)
-    g.session_user_id = user_id  # whose reads must see this request's writes (replicas)
     return _issue(user_id, family, jti)
 
 

@@ -127,6 +127,7 @@ class Replicas:
         # (monotonic time, primary position), newest last: enough to tell any lag up to
         # twice the bound; older ones only say "more than that".
         self._samples: deque[tuple[float, int]] = deque(maxlen=int(2 * max_lag / POLL_SECONDS) + 10)
+        self._sampling = threading.Lock()  # the primary's thread appends, the others read
         self._turn = itertools.count()
         self._pid = 0
         self._start = threading.Lock()
@@ -184,7 +185,8 @@ class Replicas:
                 return
             self._pid = process.pid()
             self._stop.clear()
-            self._samples.clear()
+            with self._sampling:
+                self._samples.clear()
             self._threads = [
                 threading.Thread(
                     target=self._poll,
@@ -226,7 +228,7 @@ class Replicas:
                 if failing:
                     log.info("database %s answers again", name)
                 failing = False
-            except psycopg.Error as error:
+            except Exception as error:  # the monitor outlives any one poll
                 if not failing:
                     log.warning("database %s does not answer: %s", name, error)
                 failing = True
@@ -241,7 +243,8 @@ class Replicas:
     def _primary(self, connection: psycopg.Connection[Any]) -> None:
         row = connection.execute("SELECT pg_current_wal_lsn()::text").fetchone()
         if row is not None:
-            self._samples.append((time.monotonic(), parse_lsn(row[0])))
+            with self._sampling:
+                self._samples.append((time.monotonic(), parse_lsn(row[0])))
 
     def _replica_poll(self, replica: Replica) -> Callable[[psycopg.Connection[Any]], None]:
         def ask(connection: psycopg.Connection[Any]) -> None:
@@ -262,7 +265,8 @@ class Replicas:
 
     def _lag(self, replayed: int) -> float:
         """How long ago the primary was last seen at a position the replica has replayed."""
-        samples = list(self._samples)
+        with self._sampling:
+            samples = list(self._samples)
         if samples and samples[-1][1] <= replayed:
             return 0.0
         now = time.monotonic()

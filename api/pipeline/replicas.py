@@ -4,7 +4,7 @@ Installed only when DATABASE_REPLICA_URLS names replicas; otherwise nothing here
 
 After a request that committed, the primary's WAL position (asked once, at or past the
 commit) is remembered for its user in Redis, for a few times the lag bound: the user of the
-token (`g.user`), or the one a login or registration just started a session for. A safe
+token (`g.user`), or the one a login, registration or refresh just issued tokens for. A safe
 request presenting a token is routed with that user's position (`Database.route`): to a
 replica that has replayed it, else to the primary. The token's signature is checked here
 (its subject names the user) without a database read; its revocation is checked by the view
@@ -127,7 +127,7 @@ def _writer_id() -> int | None:
     user = g.get("user")
     if user is not None:
         return int(user.id)
-    started: int | None = g.get("session_user_id")  # set by api/sessions.py's start()
+    started: int | None = g.get("session_user_id")  # set by api/sessions.py's _issue()
     return started
 
 
