@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run serve worker migrate test test-ops pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench clean
+.PHONY: help install run serve worker migrate test test-ops pytest lint typecheck openapi openapi-check sdk sdk-check sdk-into sdk-test fuzz bench bench-topologies clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -132,6 +132,9 @@ fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in r
 # wrk is a system package this target never installs (README: Commands); bench.run says so.
 bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (needs wrk); BENCH_ARGS=--quick for a smoke run
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-topologies: $(STAMP) ## The anonymous list direct, with a streaming replica, through PgBouncer (root, wrk, pgbouncer)
+	$(BIN)/python -m bench.topologies $(BENCH_ARGS)
 
 # The data lives beside the repository (../shared/ml/, with its README); nothing is downloaded.
 .PHONY: eval-ml
