@@ -19,6 +19,8 @@ from testkit.pgbouncer import PoolMode, pgbouncer
 from testkit.servers import free_port, gunicorn_server
 from tests.ops import test_bad_input as bad_input
 from tests.sdk import test_python_sdk as sdk
+from tests.sdk import test_typescript_sdk as ts
+from tests.sdk.test_typescript_sdk import node_package  # noqa: F401  (the fixture)
 from tests.support.ops import QUIET
 
 pytestmark = [pytest.mark.xdist_group("replicas"), pytest.mark.usefixtures("pgbouncer_program")]
@@ -61,6 +63,7 @@ def test_prepared_statements_break_transaction_pooling_unless_disabled(
         assert unprepared == []
 
 
+@pytest.mark.usefixtures("node_package")
 @pytest.mark.parametrize(("pool_mode", "pool_size"), [("transaction", 3), ("session", 40)])
 def test_the_live_journey_passes_through_pgbouncer(
     private_cluster: PrivateCluster,
@@ -99,6 +102,7 @@ def test_the_live_journey_passes_through_pgbouncer(
 
         jobs: list[Callable[[], None]] = [
             lambda: sdk.test_journey(f"{one.base_url}/api"),
+            lambda: ts.test_typescript_journey(None, f"{two.base_url}/api"),
             lambda: bad_input.test_no_bad_input_breaks_the_server(two.base_url),
             *[lambda url=url: reads(url) for url in (one.base_url, two.base_url) for _ in range(3)],
         ]
