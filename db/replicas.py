@@ -7,7 +7,8 @@ the engines', so no request pays for it and the statement counts of tests are un
 
 A replica's lag is the age of the newest primary position it has replayed: the primary's
 samples are kept for a while, and a replica at or past the newest one lags 0. A replica is
-used when it answered within `SILENCE_SECONDS`, is still in recovery (a promoted or fenced
+used when it answers (a poll or a read that fails, or a poll unanswered for
+`SILENCE_SECONDS`, leaves it until it answers again), is still in recovery (a promoted or fenced
 one is left alone), lags at most REPLICA_MAX_LAG_SECONDS, and has replayed the position the
 read must see (the client's last write, or the read cache's last invalidation). A read that
 fails on a replica marks it failed until it answers a poll again; the read runs on the
@@ -40,7 +41,11 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
 # A replica silent for this long is not used: down, or hung (the poll waits on it).
+# A poll unanswered for this long: the replica is hung, not used until it answers.
 SILENCE_SECONDS = 1.0
+# No answer for this long, though none is awaited: the monitor itself is stuck (a safety net;
+# a thread that is merely not scheduled on a busy machine says nothing of the replica).
+STALE_SECONDS = 5.0
 MONITOR_TIMEOUT_MS = 1000
 # A position no server has reached: the read goes to the primary.
 PRIMARY_ONLY = 1 << 64
@@ -87,13 +92,20 @@ class Replica:
         self.url = url
         self.engine = engine
         self.answered_at = -math.inf  # monotonic time of its last answer
+        self.asking_since: float | None = None  # a poll awaits its answer since then
+        self.polled_state: State | None = None  # as its last answer found it (logged on change)
         self.failed_at = -math.inf  # a read failed on it: unused until it answers again
         self.in_recovery = False
         self.replay_lsn = 0
         self.lag = math.inf
 
     def state(self, now: float, max_lag: float) -> State:
-        if self.answered_at <= self.failed_at or now - self.answered_at > SILENCE_SECONDS:
+        asking = self.asking_since
+        if (
+            self.answered_at <= self.failed_at
+            or (asking is not None and now - asking > SILENCE_SECONDS)
+            or now - self.answered_at > STALE_SECONDS
+        ):
             return "down"
         if not self.in_recovery:
             return "promoted"
@@ -190,17 +202,17 @@ class Replicas:
             self._threads = [
                 threading.Thread(
                     target=self._poll,
-                    args=(self.primary_url, self._primary, "primary"),
+                    args=(self.primary_url, self._primary, "primary", None),
                     name="replicas-primary",
                     daemon=True,
                 )
             ]
             for replica in self.replicas:
-                replica.answered_at = -math.inf
+                replica.answered_at, replica.asking_since = -math.inf, None
                 self._threads.append(
                     threading.Thread(
                         target=self._poll,
-                        args=(replica.url, self._replica_poll(replica), replica.name),
+                        args=(replica.url, self._replica_poll(replica), replica.name, replica),
                         name=f"replicas-{replica.name}",
                         daemon=True,
                     )
@@ -215,10 +227,18 @@ class Replicas:
         self._threads = []
         self._pid = 0
 
-    def _poll(self, url: str, ask: Callable[[psycopg.Connection[Any]], None], name: str) -> None:
+    def _poll(
+        self,
+        url: str,
+        ask: Callable[[psycopg.Connection[Any]], None],
+        name: str,
+        replica: Replica | None,
+    ) -> None:
         connection: psycopg.Connection[Any] | None = None
         failing = False
         while not self._stop.is_set():
+            if replica is not None:
+                replica.asking_since = time.monotonic()
             try:
                 if connection is None or connection.closed:
                     connection = psycopg.connect(
@@ -229,6 +249,9 @@ class Replicas:
                     log.info("database %s answers again", name)
                 failing = False
             except Exception as error:  # the monitor outlives any one poll
+                if replica is not None:
+                    replica.failed_at = time.monotonic()
+                    USABLE.labels(replica.name).set(0)
                 if not failing:
                     log.warning("database %s does not answer: %s", name, error)
                 failing = True
@@ -256,8 +279,12 @@ class Replicas:
             in_recovery, replayed = bool(row[0]), parse_lsn(row[1]) if row[1] else 0
             replica.in_recovery, replica.replay_lsn = in_recovery, replayed
             replica.lag = self._lag(replayed)
-            replica.answered_at = time.monotonic()
-            up = replica.state(replica.answered_at, self.max_lag) == "up"
+            replica.answered_at, replica.asking_since = time.monotonic(), None
+            state = replica.state(replica.answered_at, self.max_lag)
+            if state != replica.polled_state:
+                log.info("replica %s: %s (lag %.2fs)", replica.name, state, replica.lag)
+                replica.polled_state = state
+            up = state == "up"
             LAG.labels(replica.name).set(replica.lag)
             USABLE.labels(replica.name).set(1 if up else 0)
 

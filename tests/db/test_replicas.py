@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from core import process
-from db.replicas import SILENCE_SECONDS, Replica, Replicas, format_lsn, parse_lsn
+from db.replicas import SILENCE_SECONDS, STALE_SECONDS, Replica, Replicas, format_lsn, parse_lsn
 
 URLS = ["postgresql+psycopg://u@replica-a:5432/conduit", "postgresql+psycopg://u@replica-b/conduit"]
 
@@ -57,7 +57,8 @@ def test_a_replica_serves_a_position_only_once_it_has_replayed_it(replicas: Repl
     [
         (lambda r: seen(r, 100, lag=5.5), "lagging"),
         (lambda r: seen(r, 100, in_recovery=False), "promoted"),
-        (lambda r: setattr(r, "answered_at", time.monotonic() - SILENCE_SECONDS - 0.1), "down"),
+        (lambda r: setattr(r, "asking_since", time.monotonic() - SILENCE_SECONDS - 0.1), "down"),
+        (lambda r: setattr(r, "answered_at", time.monotonic() - STALE_SECONDS - 0.1), "down"),
     ],
 )
 def test_a_lagging_promoted_or_silent_replica_is_skipped(
@@ -68,6 +69,18 @@ def test_a_lagging_promoted_or_silent_replica_is_skipped(
     change(a)
     assert replicas.statuses()[0].state == state
     assert {replicas.choose(None) for _ in range(4)} == {None}  # b never answered
+
+
+def test_a_poll_in_flight_under_a_second_or_a_late_one_does_not_leave_it(
+    replicas: Replicas,
+) -> None:
+    a, _ = replicas.replicas
+    seen(a, 100)
+    a.asking_since = time.monotonic() - SILENCE_SECONDS / 2
+    assert replicas.choose(None) is a
+    a.answered_at = time.monotonic() - STALE_SECONDS / 2  # its thread was not scheduled
+    a.asking_since = None
+    assert replicas.choose(None) is a
 
 
 def test_a_failed_read_leaves_it_until_it_answers_again(replicas: Replicas) -> None:
