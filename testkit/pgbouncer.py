@@ -40,6 +40,8 @@ class PgBouncer:
         self.port = port
         self.process = process
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/conduit"
+        # With a replica: its `conduit` database, through this PgBouncer too.
+        self.replica_url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/conduit_replica"
 
     def log(self) -> str:
         path = self.root / "pgbouncer.log"
@@ -48,10 +50,16 @@ class PgBouncer:
 
 @contextmanager
 def pgbouncer(
-    cluster: PrivateCluster, port: int, *, pool_mode: PoolMode = "transaction", pool_size: int = 3
+    cluster: PrivateCluster,
+    port: int,
+    *,
+    pool_mode: PoolMode = "transaction",
+    pool_size: int = 3,
+    replica: PrivateCluster | None = None,
 ) -> Iterator[PgBouncer]:
-    """PgBouncer on `port` for the cluster's `conduit` database: trust auth, `pool_size`
-    server connections at most, in `pool_mode`; stopped and removed afterwards."""
+    """PgBouncer on `port` for the cluster's `conduit` database (and the replica's, as
+    `conduit_replica`): trust auth, `pool_size` server connections at most per database, in
+    `pool_mode`; stopped and removed afterwards."""
     program = pgbouncer_bin()
     assert program, "pgbouncer not found"
     root = Path(tempfile.mkdtemp(prefix="conduit-pgbouncer-"))
@@ -61,6 +69,7 @@ def pgbouncer(
         f"""[databases]
 conduit = host=127.0.0.1 port={cluster.port} dbname=conduit
 postgres = host=127.0.0.1 port={cluster.port} dbname=postgres
+{f"conduit_replica = host=127.0.0.1 port={replica.port} dbname=conduit" if replica else ""}
 
 [pgbouncer]
 listen_addr = 127.0.0.1

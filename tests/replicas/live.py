@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from testkit.http import call, register
+from testkit.servers import Server
 
 USABLE = re.compile(r'^conduit_replica_usable\{replica="[^"]+"\} ([0-9.e+]+)$', re.MULTILINE)
 READS = re.compile(r'^conduit_db_reads_total\{server="(\w+)"\} ([0-9.e+]+)$', re.MULTILINE)
@@ -20,13 +21,21 @@ def reads(base_url: str) -> dict[str, float]:
     return {server: float(n) for server, n in READS.findall(reply.body.decode())}
 
 
-def replica_serves(base_url: str, path: str, timeout: float = 20) -> None:
+def replica_serves(server: Server, path: str, timeout: float = 20) -> None:
     """Wait until every worker's monitor finds the replica usable and `path` (read anonymously)
-    is served by it 20 times in a row."""
+    is served by it 20 times in a row.
+
+    Every worker: gunicorn answers once one has booted, and `conduit_replica_usable` is the
+    minimum over the workers that have set it, so the test waits for each worker's file.
+    """
+    base_url = server.base_url
+    metrics_dir = server.log_path.parent
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        polled = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("gauge_livemin_*.db")}
+        booted = {str(pid) for pid in server.worker_pids()}
         usable = USABLE.findall(call(base_url, "GET", "/metrics").body.decode())
-        if usable != ["1.0"]:
+        if not booted or not booted <= polled or usable != ["1.0"]:
             time.sleep(0.2)
             continue
         before = reads(base_url)

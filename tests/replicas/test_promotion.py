@@ -30,7 +30,7 @@ def test_a_promoted_replica_is_skipped_within_a_second(
     url = server.base_url
     _, name = user(url)
     replicated.caught_up()
-    replica_serves(url, f"/api/profiles/{name}")
+    replica_serves(server, f"/api/profiles/{name}")
     with replicated.replica_sql.connect() as conn:
         conn.exec_driver_sql("SELECT pg_promote(true, 10)")
     promoted = time.monotonic()

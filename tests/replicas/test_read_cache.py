@@ -37,7 +37,7 @@ def test_a_fill_after_an_invalidation_never_stores_the_replicas_stale_answer(
     slug = publish(url, writer, "cached")
     path = f"/api/articles/{slug}"
     replicated.caught_up()
-    replica_serves(url, f"/api/profiles/{name}")  # not cached: served by the database
+    replica_serves(server, f"/api/profiles/{name}")  # not cached: served by the database
     before = reads(url)
     assert get(url, path)["article"]["body"] == "b"  # a fill, from the replica
     assert reads(url).get("replica", 0) > before.get("replica", 0)

@@ -42,7 +42,7 @@ def test_the_writer_reads_every_write_at_once_while_replay_is_paused(
     edited, deleted = publish(url, writer, "to edit"), publish(url, writer, "to delete")
     theirs = publish(url, other, "theirs")
     replicated.caught_up()
-    replica_serves(url, f"/api/profiles/{name}")
+    replica_serves(server, f"/api/profiles/{name}")
     replicated.pause()
     before = reads(url)
     stale_for_writer = 0
@@ -141,7 +141,7 @@ def test_an_anonymous_reader_sees_the_old_state_at_most_for_the_lag_bound(
     url = tight.base_url
     writer, name = user(url)
     replicated.caught_up()
-    replica_serves(url, f"/api/profiles/{name}")
+    replica_serves(tight, f"/api/profiles/{name}")
     replicated.pause()
     try:
         assert call(url, "PUT", "/api/user", token=writer,

@@ -44,7 +44,7 @@ def test_a_killed_replica_costs_no_error_and_serves_again_once_back(
     call(url, "POST", f"/api/articles/{slug}/comments", token=token,
          json_body={"comment": {"body": "hi"}})  # fmt: skip
     replicated.caught_up()
-    replica_serves(url, f"/api/profiles/{name}")
+    replica_serves(server, f"/api/profiles/{name}")
     paths = ["/api/articles", f"/api/articles/{slug}", f"/api/articles/{slug}/comments",
              f"/api/profiles/{name}", "/api/tags"]  # fmt: skip
     statuses: Counter[int] = Counter()
