@@ -3,7 +3,7 @@
 Installed only when DATABASE_REPLICA_URLS names replicas; otherwise nothing here runs.
 
 After a request that committed, the primary's WAL position (asked once, at or past the
-commit) is remembered for its user in Redis, for a few times the lag bound: the user of the
+commit) is remembered for its user in Redis, for 2 x the lag bound + 2 s: the user of the
 token (`g.user`), or the one a login, registration or refresh just issued tokens for. A safe
 request presenting a token is routed with that user's position (`Database.route`): to a
 replica that has replayed it, else to the primary. The token's signature is checked here
@@ -15,7 +15,8 @@ to the primary: the position cannot be known, and a stale read is worse than a s
 
 The position after a write reaches Redis before the answer leaves (an `after_request`
 hook), so the client's next request is routed by it. An anonymous request that committed
-and started no session (none today: registration and login start one) is not remembered.
+and issued no tokens is not remembered: there is none today (the public writes are
+registration, login and refresh, which all do).
 """
 
 from __future__ import annotations
