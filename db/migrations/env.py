@@ -5,12 +5,15 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 
 from core.settings import Settings
 from db.models import Base, modeled
 from db.session import make_engine
 
 config = context.config
+# The advisory lock every migrating process takes first (an arbitrary constant of ours).
+MIGRATION_LOCK = 7_243_610_015
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
@@ -54,6 +57,12 @@ def _run(connection: object) -> None:
         include_name=modeled,  # full-text search is the database's, not a model (0012)
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":  # type: ignore[attr-defined]
+            # Nodes started together (`make serve` beside `make worker`, a fleet rolling out)
+            # migrate one at a time: the others wait here, then find the database at head.
+            connection.execute(  # type: ignore[attr-defined]
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         context.run_migrations()
 
 

@@ -7,6 +7,8 @@ database named conduit_test_mig_<pid>_<id> that is dropped afterwards.
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -22,6 +24,7 @@ from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from db.migrate import alembic_config, downgrade, upgrade
 from db.models import UNMODELED, Base, modeled
 from testkit.database import PostgresServer
+from testkit.settings import ROOT
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -256,3 +259,26 @@ def test_empty_bio_and_image_become_null_and_back(fresh_url: str, engine: Engine
     }
     downgrade(fresh_url, "0003")
     assert stored() == {name: (bio, image) for name, bio, image in rows}
+
+
+def test_processes_started_together_migrate_one_at_a_time(
+    postgres_server: PostgresServer,
+) -> None:
+    """`make serve` beside `make worker` on a new database, or nodes rolling out together:
+    each upgrade waits for the one ahead (an advisory lock), then finds nothing to do."""
+    with postgres_server.database() as url:
+        commands = [[sys.executable, "-m", "db.migrate", url] for _ in range(4)]
+        started = [
+            subprocess.Popen(c, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            for c in commands
+        ]
+        outputs = [p.communicate(timeout=120)[0].decode() for p in started]
+        assert [p.returncode for p in started] == [0] * 4, outputs
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        finally:
+            engine.dispose()
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        assert [v for (v,) in versions] == [head]
