@@ -17,6 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 MIN_SECRET_BYTES = 32
 LogFormat = Literal["json", "text"]
+# PgBouncer's pool_mode, as the app must know it (db/session.py: what psycopg may do).
+PoolMode = Literal["transaction", "session"]
 
 
 def _log_format_for(values: dict[str, Any]) -> LogFormat:
@@ -98,9 +100,11 @@ class Settings(BaseSettings):
     # (db/replicas.py); empty: every read goes to DATABASE_URL.
     database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
-    # The database URLs name PgBouncer (transaction or session pooling): no server-side
-    # prepared statements and no startup `options` (set statement_timeout on the role).
+    # The database URLs name PgBouncer: no startup `options` (set statement_timeout on the
+    # role). In transaction pooling (PGBOUNCER_POOL_MODE) no server-side prepared statements
+    # either: PgBouncer 1.18 would run one prepared on a server connection on another.
     behind_pgbouncer: bool = False
+    pgbouncer_pool_mode: PoolMode = "transaction"
     # Outside production, empty means the development key kept in instance/ (see create_app).
     jwt_secret_key: str = ""
     access_token_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
@@ -195,6 +199,11 @@ class Settings(BaseSettings):
                 f"JWT_SECRET_KEY must be set to at least {MIN_SECRET_BYTES} bytes in production"
             )
         return self
+
+    @property
+    def pgbouncer(self) -> PoolMode | None:
+        """The pooling of the PgBouncer the database URLs name, or None (the servers themselves)."""
+        return self.pgbouncer_pool_mode if self.behind_pgbouncer else None
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from core.settings import PoolMode
 from db.replicas import READS, Replica, Replicas, parse_lsn
 
 log = logging.getLogger(__name__)
@@ -21,22 +22,28 @@ STATEMENT_TIMEOUT_MS = 10_000
 
 
 def connect_args(
-    *, pgbouncer: bool = False, timeout_ms: int = STATEMENT_TIMEOUT_MS
+    *, pgbouncer: PoolMode | None = None, timeout_ms: int = STATEMENT_TIMEOUT_MS
 ) -> dict[str, Any]:
     """psycopg's connection arguments, the same for the engines and the replica monitor.
 
-    Behind PgBouncer in transaction pooling (1.18 keeps no track of prepared statements), a
-    statement psycopg prepared on one server connection would be run by name on another, so
-    psycopg prepares nothing (`prepare_threshold=None`; by default it prepares on a query's
-    fifth run). PgBouncer also refuses the startup parameter `options`: the statement
-    timeout is then the role's (`ALTER ROLE ... SET statement_timeout`, README).
+    PgBouncer refuses the startup parameter `options`: behind it the statement timeout is the
+    role's (`ALTER ROLE ... SET statement_timeout`, README). In transaction pooling (1.18
+    keeps no track of prepared statements), a statement psycopg prepared on one server
+    connection would be run by name on another, so psycopg prepares nothing there
+    (`prepare_threshold=None`; by default it prepares on a query's fifth run). In session
+    pooling a client keeps its server connection, and its prepared statements with it:
+    without them the list's statement is planned on every run, which costs as much as
+    running it (the anonymous list measured 0.69x direct in transaction pooling, 0.98x in
+    session pooling with them, `make bench-topologies`' setup).
     """
-    if pgbouncer:
+    if pgbouncer == "transaction":
         return {"connect_timeout": 5, "prepare_threshold": None}
+    if pgbouncer == "session":
+        return {"connect_timeout": 5}
     return {"connect_timeout": 5, "options": f"-c statement_timeout={timeout_ms}"}
 
 
-def make_engine(url: str, *, echo: bool = False, pgbouncer: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pgbouncer: PoolMode | None = None) -> Engine:
     """Create an engine with the per-backend settings this app relies on."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
@@ -112,7 +119,7 @@ class Database:
         echo: bool = False,
         replica_urls: Sequence[str] = (),
         max_lag: float = 5.0,
-        pgbouncer: bool = False,
+        pgbouncer: PoolMode | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo, pgbouncer=pgbouncer)

@@ -47,7 +47,7 @@ def build(settings: Settings | None = None) -> Runtime:
         echo=settings.sql_echo,
         replica_urls=settings.database_replica_urls,
         max_lag=settings.replica_max_lag_seconds,
-        pgbouncer=settings.behind_pgbouncer,
+        pgbouncer=settings.pgbouncer,
     )
     model = ModelService(settings.model_dir, settings.redis_url)
     celery = make_celery(settings, database, model) if settings.celery_broker_url else None

@@ -42,7 +42,7 @@ def run_migrations_online() -> None:
 
         pathlib.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # Behind PgBouncer (transaction pooling too): every migration runs in one transaction.
-    engine = make_engine(url, pgbouncer=Settings().behind_pgbouncer)
+    engine = make_engine(url, pgbouncer=Settings().pgbouncer)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

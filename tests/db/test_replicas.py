@@ -11,6 +11,8 @@ from sqlalchemy import create_engine
 
 from core import process
 from db.replicas import SILENCE_SECONDS, STALE_SECONDS, Replica, Replicas, format_lsn, parse_lsn
+from db.session import connect_args
+from testkit.settings import make_settings
 
 URLS = ["postgresql+psycopg://u@replica-a:5432/conduit", "postgresql+psycopg://u@replica-b/conduit"]
 
@@ -100,3 +102,21 @@ def test_the_lag_is_the_age_of_the_newest_primary_position_replayed(replicas: Re
     assert replicas._lag(350) == 0.0
     assert 1.9 < replicas._lag(250) < 2.5  # replayed 200, not yet 300: 2 s behind
     assert replicas._lag(50) == math.inf  # older than every sample kept
+
+
+def test_psycopg_prepares_behind_pgbouncer_only_in_session_pooling() -> None:
+    """Transaction pooling would run a statement prepared on one server connection on
+    another; session pooling keeps a client's server connection, so statements stay
+    prepared there. Neither sends the startup `options` PgBouncer refuses."""
+    direct = connect_args()
+    transaction = connect_args(pgbouncer="transaction")
+    session = connect_args(pgbouncer="session")
+    assert "options" in direct and "prepare_threshold" not in direct
+    assert transaction == {"connect_timeout": 5, "prepare_threshold": None}
+    assert session == {"connect_timeout": 5}
+    assert make_settings("sqlite://", behind_pgbouncer=True).pgbouncer == "transaction"
+    assert (
+        make_settings("sqlite://", behind_pgbouncer=True, pgbouncer_pool_mode="session").pgbouncer
+        == "session"
+    )
+    assert make_settings("sqlite://", pgbouncer_pool_mode="session").pgbouncer is None

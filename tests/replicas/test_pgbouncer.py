@@ -71,8 +71,11 @@ def test_the_live_journey_passes_through_pgbouncer(
     pool_size: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    env = {**QUIET, "BEHIND_PGBOUNCER": "true"}
+    # In session pooling psycopg keeps preparing statements (REPEATS runs each past its
+    # threshold on every worker connection): a client keeps its server connection there.
+    env = {**QUIET, "BEHIND_PGBOUNCER": "true", "PGBOUNCER_POOL_MODE": pool_mode}
     monkeypatch.setenv("BEHIND_PGBOUNCER", "true")  # the migrations, run here, go through it too
+    monkeypatch.setenv("PGBOUNCER_POOL_MODE", pool_mode)
     with (
         pgbouncer(
             private_cluster, free_port(), pool_mode=pool_mode, pool_size=pool_size
