@@ -78,7 +78,8 @@ CONNECT_TIMEOUT = 0.05
 SOCKET_TIMEOUT = 0.1
 BREAK_SECONDS = 5.0
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
-# WSGI environ keys: the edge marks a miss it will fill; a cacheable view names its URL rule.
+# WSGI environ keys: the edge marks a miss it will fill (with the position the fill must read
+# at or past); a cacheable view names its URL rule.
 FILL = "conduit.read_cache.fill"
 CACHEABLE = "conduit.read_cache.endpoint"
 
@@ -94,7 +95,8 @@ if not generation then
   redis.call('SET', KEYS[1], generation)
 end
 """
-# ARGV: entry prefix, request digest, '1' to pay an owed bump first. Returns {generation, entry}.
+# KEYS: generation, position. ARGV: entry prefix, request digest, '1' to pay an owed bump
+# first. Returns {generation, the last invalidation's WAL position ('0' if none), entry}.
 LOOKUP_SCRIPT = (
     _GENERATION
     + """
@@ -102,7 +104,8 @@ if ARGV[3] == '1' then
   redis.call('INCR', KEYS[1])
   generation = redis.call('GET', KEYS[1])
 end
-return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
+local position = redis.call('GET', KEYS[2]) or '0'
+return {generation, position, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
 """
 )
 # KEYS: generation, position; ARGV: the write's WAL position ('' without replicas), kept as the
@@ -219,8 +222,8 @@ class ReadCache:
         flag are the same on every call, so they are encoded once per cache."""
         head = self._lookup_head
         if head is None:
-            fixed = ["EVALSHA", self._lookup.sha, "1", GENERATION_KEY, self.prefix]
-            head = self._lookup_head = b"*7\r\n" + b"".join(_bulk(part) for part in fixed)
+            fixed = ["EVALSHA", self._lookup.sha, "2", GENERATION_KEY, POSITION_KEY, self.prefix]
+            head = self._lookup_head = b"*8\r\n" + b"".join(_bulk(part) for part in fixed)
         return head + _bulk(digest) + _bulk(owed)
 
     def _execute(self, *command: Any) -> Any:
@@ -249,7 +252,9 @@ class ReadCache:
         try:
             return self._execute(self._lookup_command(digest, owed))
         except NoScriptError:
-            return self._lookup(keys=[GENERATION_KEY], args=[self.prefix, digest, owed])
+            return self._lookup(
+                keys=[GENERATION_KEY, POSITION_KEY], args=[self.prefix, digest, owed]
+            )
 
     def _run(self, script: Script, keys: list[str], args: list[str]) -> Any:
         """EVALSHA; the script is loaded when Redis lacks it (new or emptied)."""
@@ -258,8 +263,13 @@ class ReadCache:
         except NoScriptError:
             return script(keys=keys, args=args)
 
-    def lookup(self, digest: str) -> tuple[bytes, Entry | None] | None:
-        """(generation, the entry or None), or None when Redis is not to be asked now."""
+    def lookup(self, digest: str) -> tuple[bytes, Entry | None, int] | None:
+        """(generation, the entry or None, the WAL position of the last invalidation), or None
+        when Redis is not to be asked now.
+
+        The position (with replicas; 0 without) is read in the same script as the generation,
+        and the bump sets it before it moves the generation: a fill stored under this
+        generation must be read at or past it (api/pipeline/replicas.py)."""
         if not self.available():
             return None
         owed = "1" if self.owed else "0"
@@ -269,11 +279,12 @@ class ReadCache:
             self._broke(error)
             return None
         self.owed = False
-        generation, raw = found[0], found[1] if len(found) > 1 else None
+        generation, position = found[0], int(found[1])
+        raw = found[2] if len(found) > 2 else None
         try:
-            return generation, Entry.decode(raw) if raw else None
+            return generation, Entry.decode(raw) if raw else None, position
         except (ValueError, orjson.JSONDecodeError):  # not ours: answer from the database
-            return generation, None
+            return generation, None, position
 
     def store(self, generation: bytes, digest: str, entry: Entry) -> None:
         key = f"{self.prefix}{generation.decode()}:{digest}"
@@ -285,7 +296,7 @@ class ReadCache:
     def bump(self, position: int | None = None) -> bool:
         """Make every entry unreachable; False when Redis could not be told (then owed).
 
-        `position`: the write's WAL position, with replicas (`invalidated_at`)."""
+        `position`: the write's WAL position, with replicas (`lookup` returns it)."""
         keys, args = [GENERATION_KEY, POSITION_KEY], ["" if position is None else str(position)]
         if self.available():
             try:
@@ -298,17 +309,6 @@ class ReadCache:
         self.owed = True
         log.error("read cache: a committed write could not invalidate it; owed until Redis answers")
         return False
-
-    def invalidated_at(self) -> int:
-        """The WAL position of the last invalidation a fill must read at or past (replicas);
-        read after the lookup, so it is that of the generation the fill stores under, or
-        later. Redis not answering: a huge one (the fill reads the primary)."""
-        try:
-            found = self._call(lambda: self._execute("GET", POSITION_KEY))
-        except redis.RedisError as error:
-            self._broke(error)
-            return 1 << 64
-        return int(found) if found else 0
 
     def health(self) -> Health:
         if not self.available():

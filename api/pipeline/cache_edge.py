@@ -76,14 +76,14 @@ class CacheEdge:
         if found is None:
             self.unavailable.inc()
             return self.wsgi_app(environ, start_response)
-        generation, entry = found
+        generation, entry, position = found
         if entry is not None:
             self.hits.inc()
             return self._hit(environ, start_response, entry, started)
         self.misses.inc()
         if method != "GET":  # a HEAD answer has no body to store
             return self.wsgi_app(environ, start_response)
-        return self._fill(environ, start_response, generation, self._digest(environ))
+        return self._fill(environ, start_response, generation, self._digest(environ), position)
 
     def _digest(self, environ: WSGIEnvironment) -> str:
         """`request_digest`, remembered for short queries."""
@@ -104,8 +104,9 @@ class CacheEdge:
         start_response: StartResponse,
         generation: bytes,
         digest: str,
+        position: int,
     ) -> Iterable[bytes]:
-        environ[FILL] = True
+        environ[FILL] = position  # replicas: read at or past the last invalidation
         sent: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -35,7 +35,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from api.context import SAFE_METHODS, database, web_app
+from api.context import SAFE_METHODS, database
 from api.pipeline.cache import CONNECT_TIMEOUT, FILL, SOCKET_TIMEOUT
 from core.settings import Settings
 from db.replicas import PRIMARY_ONLY
@@ -162,9 +162,8 @@ def register(app: Flask, settings: Settings, db: Database) -> None:
         header = request.headers.get("Authorization", "")
         if header and (user_id := _token_user(header)) is not None:
             position = positions.of(user_id)
-        cache = web_app().read_cache
-        if cache is not None and FILL in request.environ:
-            position = max(position, cache.invalidated_at())
+        # A fill: the position of the generation it stores under (the edge's lookup read it).
+        position = max(position, request.environ.get(FILL, 0))
         db.route(position or None)
 
     def remember(response: Response) -> Response:
