@@ -21,9 +21,11 @@ def reads(base_url: str) -> dict[str, float]:
     return {server: float(n) for server, n in READS.findall(reply.body.decode())}
 
 
-def replica_serves(server: Server, path: str, timeout: float = 20) -> None:
-    """Wait until every worker's monitor finds the replica usable and `path` (read anonymously)
-    is served by it 20 times in a row.
+def replica_serves(
+    server: Server, path: str, token: str | None = None, timeout: float = 20
+) -> None:
+    """Wait until every worker's monitor finds the replica usable and `path` (read anonymously,
+    or with `token`: routed by its user's last write) is served by it 20 times in a row.
 
     Every worker: gunicorn answers once one has booted, and `conduit_replica_usable` is the
     minimum over the workers that have set it, so the test waits for each worker's file.
@@ -40,7 +42,7 @@ def replica_serves(server: Server, path: str, timeout: float = 20) -> None:
             continue
         before = reads(base_url)
         for _ in range(20):
-            assert call(base_url, "GET", path).status == 200
+            assert call(base_url, "GET", path, token=token).status == 200
         after = reads(base_url)
         if after.get("primary", 0) == before.get("primary", 0) and after.get("replica", 0) > 0:
             return

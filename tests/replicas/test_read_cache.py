@@ -37,7 +37,10 @@ def test_a_fill_after_an_invalidation_never_stores_the_replicas_stale_answer(
     slug = publish(url, writer, "cached")
     path = f"/api/articles/{slug}"
     replicated.caught_up()
-    replica_serves(server, f"/api/profiles/{name}")  # not cached: served by the database
+    # Not cached: served by the database. Read by the writer, so routed by the publish's
+    # position, which the fill below must see too: every worker's monitor has seen the
+    # replica replay it (a monitor polls every 200 ms; `caught_up` waits for the replica).
+    replica_serves(server, f"/api/profiles/{name}", writer)
     before = reads(url)
     assert get(url, path)["article"]["body"] == "b"  # a fill, from the replica
     assert reads(url).get("replica", 0) > before.get("replica", 0)
