@@ -147,13 +147,24 @@ class PrivateCluster:
 
     @classmethod
     @contextmanager
-    def fresh(cls, port: int) -> Iterator[PrivateCluster]:
-        """A new cluster, running, with an empty `conduit` database; removed afterwards."""
-        root = Path(tempfile.mkdtemp(prefix="conduit-pg-"))
+    def _owned(cls, prefix: str, port: int) -> Iterator[PrivateCluster]:
+        """A cluster in a temp dir of the postgres OS user's; stopped and removed afterwards."""
+        root = Path(tempfile.mkdtemp(prefix=prefix))
         root.chmod(0o755)
         shutil.chown(root, "postgres", "postgres")
         cluster = cls(root, port)
         try:
+            yield cluster
+        finally:
+            if cluster.running():
+                cluster._pg_ctl("-m", "immediate", "-w", "stop", check=False)
+            shutil.rmtree(root, ignore_errors=True)
+
+    @classmethod
+    @contextmanager
+    def fresh(cls, port: int) -> Iterator[PrivateCluster]:
+        """A new cluster, running, with an empty `conduit` database; removed afterwards."""
+        with cls._owned("conduit-pg-", port) as cluster:
             cluster._run(_program("initdb"), "-D", str(cluster.data), "-A", "trust",
                          "-U", "postgres", "-E", "UTF8")  # fmt: skip
             cluster.start()
@@ -165,30 +176,17 @@ class PrivateCluster:
                 conn.execute(text("CREATE DATABASE conduit"))
             engine.dispose()
             yield cluster
-        finally:
-            if cluster.running():
-                cluster._pg_ctl("-m", "immediate", "-w", "stop", check=False)
-            shutil.rmtree(root, ignore_errors=True)
 
     @classmethod
     @contextmanager
     def replica_of(cls, primary: PrivateCluster, port: int) -> Iterator[PrivateCluster]:
         """A streaming replica of `primary` (`pg_basebackup -R`), running; removed afterwards."""
-        root = Path(tempfile.mkdtemp(prefix="conduit-pg-replica-"))
-        root.chmod(0o755)
-        shutil.chown(root, "postgres", "postgres")
-        replica = cls(root, port)
-        replica.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/conduit"
-        try:
+        with cls._owned("conduit-pg-replica-", port) as replica:
             replica._run(_program("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
                          "-U", "postgres", "-D", str(replica.data), "-R", "-X", "stream",
                          "-c", "fast")  # fmt: skip
             replica.start()
             yield replica
-        finally:
-            if replica.running():
-                replica._pg_ctl("-m", "immediate", "-w", "stop", check=False)
-            shutil.rmtree(root, ignore_errors=True)
 
     def kill(self) -> None:
         """Stop at once, as a crash would (no shutdown checkpoint)."""
