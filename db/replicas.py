@@ -40,7 +40,6 @@ from core import process
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
-# A replica silent for this long is not used: down, or hung (the poll waits on it).
 # A poll unanswered for this long: the replica is hung, not used until it answers.
 SILENCE_SECONDS = 1.0
 # No answer for this long, though none is awaited: the monitor itself is stuck (a safety net;
@@ -150,8 +149,7 @@ class Replicas:
 
     def choose(self, position: int | None) -> Replica | None:
         """A usable replica that has replayed `position` (taking turns), or None: the primary."""
-        if self._pid != process.pid():
-            self._watch()
+        self.watch()
         now = time.monotonic()
         count = len(self.replicas)
         first = next(self._turn)
@@ -170,8 +168,7 @@ class Replicas:
         log.warning("replica %s failed a read: reading from the primary", replica.name)
 
     def statuses(self) -> list[ReplicaStatus]:
-        if self._pid != process.pid():
-            self._watch()
+        self.watch()
         now = time.monotonic()
         return [
             ReplicaStatus(
@@ -186,7 +183,8 @@ class Replicas:
     # --- the monitor (its own threads) ---
 
     def watch(self) -> None:
-        """Start this process's monitor now, not on its first read (a web worker's boot)."""
+        """Start this process's monitor unless it runs (a web worker's boot calls it, so the
+        monitor runs before the first read)."""
         if self._pid != process.pid():
             self._watch()
 
