@@ -4,17 +4,23 @@ One Redis serves every worker and replica; without REDIS_URL (or with READ_CACHE
 cache is off and nothing here runs. Only requests without an `Authorization` header are
 cached: what a viewer sees (favorited, following) is never shared.
 
-Freshness. Every entry's key holds the generation, a counter in Redis. A request that
-committed anything bumps it after its commit and before its answer leaves (`after_request`),
-so by the time a client holds the answer to its write, readers look under a generation whose
-entries were all filled by reads that began after the commit. Bumping before the commit would
+Freshness. Every entry carries the generation it was filled under, a counter in Redis read
+before the fill's own read, and is served only while that generation is current. A request
+that committed anything bumps it after its commit and before its answer leaves
+(`after_request`), so by the time a client holds the answer to its write, the only entries
+served are those filled by reads that began after the commit. Bumping before the commit would
 let a reader that read just before it fill the new generation with the old data. Entries of
-older generations are never read again; the TTL only reclaims them (and bounds a failed bump).
+older generations are never served again; the TTL reclaims them (and bounds a failed bump:
+an entry is served at most `READ_CACHE_TTL_SECONDS` after its fill, from Redis or a worker).
 
-A hit costs one round trip: one script reads the generation and the entry. A miss adds the
-SET of the answer. Hits are answered by the edge (api/pipeline/cache_edge.py) before Flask dispatches
-anything; the entry holds the answer's headers (its ETag among them), so a hit answers
-`If-None-Match` with the same 304 and never hashes the body again.
+A hit costs one round trip. A worker keeps the entries it has read or filled (up to
+`LOCAL_BYTES`), so for those one MGET reads only the generation and the invalidation's WAL
+position, a few bytes; for others the same MGET reads the entry too. An entry kept here
+whose generation has moved on is read again from Redis (a second round trip, once per
+write) before the request falls through to the database. A miss adds the SET of the answer.
+Hits are answered by the edge (api/pipeline/cache_edge.py) before Flask dispatches anything;
+the entry holds the answer's headers (its ETag among them), so a hit answers `If-None-Match`
+with the same 304 and never hashes the body again.
 
 Redis unreachable or slow (timeouts of 50 ms to connect, 100 ms to answer): the read is served
 from the database, and a breaker keeps this worker off Redis for `break_seconds`, so a dead
@@ -95,19 +101,21 @@ if not generation then
   redis.call('SET', KEYS[1], generation)
 end
 """
-# KEYS: generation, position. ARGV: entry prefix, request digest, '1' to pay an owed bump
-# first. Returns {generation, the last invalidation's WAL position ('0' if none), entry}.
+# The lookup when the generation is missing or a bump is owed (a plain MGET otherwise).
+# KEYS: generation, position, entry. ARGV: '1' to pay an owed bump first.
+# Returns {generation, the last invalidation's WAL position ('0' if none), entry}.
 LOOKUP_SCRIPT = (
     _GENERATION
     + """
-if ARGV[3] == '1' then
+if ARGV[1] == '1' then
   redis.call('INCR', KEYS[1])
   generation = redis.call('GET', KEYS[1])
 end
-local position = redis.call('GET', KEYS[2]) or '0'
-return {generation, position, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
+return {generation, redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3])}
 """
 )
+# Entries a worker keeps, in bytes of their bodies; past it they are all let go.
+LOCAL_BYTES = 32 * 1024 * 1024
 # KEYS: generation, position; ARGV: the write's WAL position ('' without replicas), kept as the
 # larger of it and the stored one before the new generation shows (fills read at or past it).
 BUMP_SCRIPT = (
@@ -148,17 +156,21 @@ class Entry:
     headers: list[tuple[str, str]]
     endpoint: str
 
-    def encode(self) -> bytes:
-        # JSON escapes every newline inside its strings: the first one ends the head.
-        return orjson.dumps([self.endpoint, self.headers]) + b"\n" + self.body
+    def encode(self, generation: bytes, expires: float) -> bytes:
+        """As stored: the generation it was filled under, when it expires (Unix time), the
+        endpoint and headers as JSON, then the body. JSON escapes every newline inside its
+        strings: the second newline ends the head."""
+        head = orjson.dumps([generation.decode(), expires, self.endpoint, self.headers])
+        return head + b"\n" + self.body
 
     @classmethod
-    def decode(cls, raw: bytes) -> Entry:
+    def decode(cls, raw: bytes) -> Stamped:
         head, body = raw.split(b"\n", 1)
-        endpoint, headers = orjson.loads(head)
+        generation, expires, endpoint, headers = orjson.loads(head)
         if not isinstance(endpoint, str) or not isinstance(headers, list):
             raise ValueError("not a read cache entry")
-        return cls(body, [(str(k), str(v)) for k, v in headers], endpoint)
+        entry = cls(body, [(str(k), str(v)) for k, v in headers], endpoint)
+        return Stamped(str(generation).encode(), float(expires), entry)
 
     @property
     def etag(self) -> str | None:
@@ -167,6 +179,18 @@ class Entry:
             if key.lower() == "etag":
                 return unquote_etag(value)[0]
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """An entry with the generation it was filled under and when it expires (Unix time)."""
+
+    generation: bytes
+    expires: float
+    entry: Entry
+
+    def serves(self, generation: bytes, now: float) -> bool:
+        return self.generation == generation and now < self.expires
 
 
 class ReadCache:
@@ -195,7 +219,12 @@ class ReadCache:
         self._link = _Link()
         self._lookup = self.client.register_script(LOOKUP_SCRIPT)
         self._bump = self.client.register_script(BUMP_SCRIPT)
-        self._lookup_head: bytes | None = None
+        # The lookups as sent on the wire (RESP), encoded once: only the entry key varies.
+        self._mget_head = b"".join(_bulk(key) for key in (GENERATION_KEY, POSITION_KEY))
+        self._mget_stamp = b"*3\r\n" + _bulk("MGET") + self._mget_head
+        # The entries this worker has read or filled, by digest, and their bodies' bytes.
+        self.local: dict[str, Stamped] = {}
+        self.local_bytes = 0
         self.broken_until = 0.0
         self.owed = False
 
@@ -217,14 +246,11 @@ class ReadCache:
         except redis.ConnectionError:
             return command()
 
-    def _lookup_command(self, digest: str, owed: str) -> bytes:
-        """The lookup's EVALSHA as sent on the wire (RESP): all but the digest and the owed
-        flag are the same on every call, so they are encoded once per cache."""
-        head = self._lookup_head
-        if head is None:
-            fixed = ["EVALSHA", self._lookup.sha, "2", GENERATION_KEY, POSITION_KEY, self.prefix]
-            head = self._lookup_head = b"*8\r\n" + b"".join(_bulk(part) for part in fixed)
-        return head + _bulk(digest) + _bulk(owed)
+    def _mget(self, entry_key: str | None) -> bytes:
+        """MGET of the generation, the position and (unless kept here) the entry, packed."""
+        if entry_key is None:
+            return self._mget_stamp
+        return b"*4\r\n" + _bulk("MGET") + self._mget_head + _bulk(entry_key)
 
     def _execute(self, *command: Any) -> Any:
         """`command` on this thread's own connection, sent and read directly.
@@ -248,14 +274,6 @@ class ReadCache:
             connection.disconnect()  # type: ignore[no-untyped-call]
             raise
 
-    def _lookup_packed(self, digest: str, owed: str) -> Any:
-        try:
-            return self._execute(self._lookup_command(digest, owed))
-        except NoScriptError:
-            return self._lookup(
-                keys=[GENERATION_KEY, POSITION_KEY], args=[self.prefix, digest, owed]
-            )
-
     def _run(self, script: Script, keys: list[str], args: list[str]) -> Any:
         """EVALSHA; the script is loaded when Redis lacks it (new or emptied)."""
         try:
@@ -267,31 +285,71 @@ class ReadCache:
         """(generation, the entry or None, the WAL position of the last invalidation), or None
         when Redis is not to be asked now.
 
-        The position (with replicas; 0 without) is read in the same script as the generation,
-        and the bump sets it before it moves the generation: a fill stored under this
-        generation must be read at or past it (api/pipeline/replicas.py)."""
+        The position (with replicas; 0 without) is read with the generation, and the bump
+        sets it before it moves the generation: a fill stored under this generation must be
+        read at or past it (api/pipeline/replicas.py)."""
         if not self.available():
             return None
-        owed = "1" if self.owed else "0"
+        key = self.prefix + digest
+        kept = self.local.get(digest)
         try:
-            found = self._call(lambda: self._lookup_packed(digest, owed))
+            if self.owed:  # pay the bump before reading anything
+                found = self._call(lambda: self._run(self._lookup, self._keys(key), ["1"]))
+            else:
+                found = self._call(lambda: self._execute(self._mget(None if kept else key)))
+                if found[0] is None:  # a new or emptied Redis: the script starts a generation
+                    found = self._call(lambda: self._run(self._lookup, self._keys(key), ["0"]))
+            self.owed = False
+            generation, position = found[0], int(found[1] or 0)
+            now = time.time()
+            if kept is not None:
+                if kept.serves(generation, now):
+                    return generation, kept.entry, position
+                self._forget(digest)
+                found = [generation, position, self._call(lambda: self._execute("GET", key))]
         except redis.RedisError as error:
             self._broke(error)
             return None
-        self.owed = False
-        generation, position = found[0], int(found[1])
         raw = found[2] if len(found) > 2 else None
-        try:
-            return generation, Entry.decode(raw) if raw else None, position
-        except (ValueError, orjson.JSONDecodeError):  # not ours: answer from the database
+        if not raw:
             return generation, None, position
+        try:
+            stamped = Entry.decode(raw)
+        except (ValueError, TypeError, orjson.JSONDecodeError):  # not ours: from the database
+            return generation, None, position
+        if not stamped.serves(generation, now):
+            return generation, None, position
+        self._keep(digest, stamped)
+        return generation, stamped.entry, position
+
+    @staticmethod
+    def _keys(entry_key: str) -> list[str]:
+        return [GENERATION_KEY, POSITION_KEY, entry_key]
+
+    def _keep(self, digest: str, stamped: Stamped) -> None:
+        size = len(stamped.entry.body)
+        if self.local_bytes + size > LOCAL_BYTES:
+            self.local.clear()
+            self.local_bytes = 0
+        self._forget(digest)
+        self.local[digest] = stamped
+        self.local_bytes += size
+
+    def _forget(self, digest: str) -> None:
+        gone = self.local.pop(digest, None)
+        if gone is not None:
+            self.local_bytes -= len(gone.entry.body)
 
     def store(self, generation: bytes, digest: str, entry: Entry) -> None:
-        key = f"{self.prefix}{generation.decode()}:{digest}"
+        expires = time.time() + self.ttl_seconds
+        value = entry.encode(generation, expires)
+        command = ("SET", self.prefix + digest, value, "EX", self.ttl_seconds)
         try:
-            self._call(lambda: self._execute("SET", key, entry.encode(), "EX", self.ttl_seconds))
+            self._call(lambda: self._execute(*command))
         except redis.RedisError as error:
             self._broke(error)
+        else:
+            self._keep(digest, Stamped(generation, expires, entry))
 
     def bump(self, position: int | None = None) -> bool:
         """Make every entry unreachable; False when Redis could not be told (then owed).

@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse
 
 from api import create_app
 from api.context import runtime_of, web_app
+from api.pipeline import cache as cache_module
 from api.pipeline import cache_edge
 from api.pipeline.cache import ENTRY_PREFIX, GENERATION_KEY, request_digest
 from api.pipeline.cache_edge import CacheEdge
@@ -165,6 +166,49 @@ def test_a_hit_answers_if_none_match(world: World, path: str) -> None:
     full, statements = world.read(path, headers={"If-None-Match": '"another"'})
     assert (full.status_code, statements) == (200, 0)
     assert full.headers["ETag"] == etag
+
+
+def test_a_worker_serves_entries_it_keeps_only_while_current(
+    world: World, cached_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries a worker read or filled are answered from its memory (Redis sends the
+    generation alone), only while their generation is current and within the TTL."""
+    path = f"/api/articles/{world.slug}/comments"
+    key = (
+        ENTRY_PREFIX
+        + f"{cached_app.config['API_VERSION']}:"
+        + request_digest({"PATH_INFO": path, "QUERY_STRING": ""})
+    )
+    assert world.read(path)[1] > 0  # the fill, kept by this worker too
+    assert world.redis.delete(key) == 1
+    kept, statements = world.read(path)
+    assert (kept.status_code, statements) == (200, 0), "answered from the worker's memory"
+    _comment(world)  # a write moves the generation: what the worker keeps is stale
+    fresh, statements = world.read(path)
+    assert statements > 0
+    assert fresh.data == world.plain.get(path).data
+    assert len(body_of(fresh)["comments"]) == 2
+    # Another worker's fill, read from Redis, is then kept here as well.
+    assert world.redis.delete(key) == 1
+    world.read(path)  # this worker fills again
+    world.redis.delete(key)
+    assert world.read(path)[1] == 0
+    # Never past the TTL, even from memory and with the generation unchanged.
+    later = time.time() + cached_app.read_cache.ttl_seconds + 1  # type: ignore[attr-defined]
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert world.read(path)[1] > 0
+
+
+def test_kept_entries_are_bounded(
+    world: World, cached_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_cache = cached_app.read_cache  # type: ignore[attr-defined]
+    monkeypatch.setattr(cache_module, "LOCAL_BYTES", 3000)
+    for offset in range(6):
+        assert world.read(f"/api/articles?limit=5&offset={offset}")[0].status_code == 200
+        assert read_cache.local_bytes <= 3000
+        assert read_cache.local_bytes == sum(len(s.entry.body) for s in read_cache.local.values())
+    assert read_cache.local, "the last fills are kept"
 
 
 def _favorite(w: World) -> None:
@@ -393,20 +437,19 @@ def test_a_failed_bump_is_paid_before_the_next_read(app: Flask, database_url: st
 def test_a_lookup_falls_back_when_redis_lacks_its_script(
     world: World, cached_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The lookup is sent pre-encoded (EVALSHA of the script's digest); when Redis answers
-    NOSCRIPT (restarted, emptied, failed over), the script is sent and run, and a hit stays
-    a hit. A digest Redis has never seen stands in for a lost script: SCRIPT FLUSH would
-    empty every other test's scripts too."""
+    """The lookup runs its script when the generation is missing (a new or emptied Redis)
+    or a bump is owed; when Redis answers NOSCRIPT (restarted, emptied, failed over), the
+    script is sent and run. A digest Redis has never seen stands in for a lost script:
+    SCRIPT FLUSH would empty every other test's scripts too."""
     read_cache = cached_app.read_cache  # type: ignore[attr-defined]
-    world.read("/api/tags")
     unknown = "0" * 40
     assert world.redis.script_exists(unknown) == [False]
-    head = read_cache._lookup_command("d", "0")[: -len(b"$1\r\nd\r\n$1\r\n0\r\n")]
-    monkeypatch.setattr(
-        read_cache, "_lookup_head", head.replace(read_cache._lookup.sha.encode(), unknown.encode())
-    )
-    with pytest.raises(redis.exceptions.NoScriptError):
-        read_cache._execute(read_cache._lookup_command("d", "0"))
+    monkeypatch.setattr(read_cache._lookup, "sha", unknown)
+    world.redis.delete(GENERATION_KEY)
+    assert read_cache.lookup("d") is not None
+    assert generation_in(world.redis) > 0, "the script ran and started a generation"
+    assert read_cache.available()
+    world.read("/api/tags")
     response, statements = world.read("/api/tags")
     assert (response.status_code, statements) == (200, 0)
 
