@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, g, request
+import flask_jwt_extended
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import (
-    JWTManager,
     create_access_token,
     get_current_user,
     get_jwt,
@@ -31,6 +32,50 @@ FAMILY_CLAIM = "fam"
 CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit"'}
 # On an optional-auth read a bad token is served as anonymous; this header says so.
 INVALID_CHALLENGE = {"WWW-Authenticate": 'Token realm="conduit", error="invalid_token"'}
+
+# Tokens an app has verified, remembered per app (each has its own secret) up to this many.
+VERIFIED_KEPT = 4096
+
+
+class JWTManager(flask_jwt_extended.JWTManager):
+    """flask-jwt-extended's, remembering the tokens it has verified until they expire.
+
+    Verifying a token decodes it twice (unverified, to pick the key; then verified), and PyJWT
+    checks every character of each segment: a fifth of a create's Python, on every signed-in
+    request, for the same few tokens. A token's string holds its signature, so one that
+    verified under an app's key verifies again under it; of its claims only `exp` can change
+    its answer later (`iat` and `nbf` once passed stay passed), and it is checked on every
+    use. Whether the token is revoked or its user gone is asked of the database on every
+    request all the same (`_load_user`). Apps keep their own (tests build several, with other
+    keys), bounded: past `VERIFIED_KEPT`, all are let go.
+    """
+
+    def _decode_jwt_from_config(
+        self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False
+    ) -> dict[str, Any]:
+        verified: dict[tuple[str, Any, bool], dict[str, Any]] = current_app.extensions.setdefault(
+            "conduit.verified_tokens", {}
+        )
+        key = (encoded_token, csrf_value, allow_expired)
+        claims = verified.get(key)
+        if claims is not None:
+            if allow_expired or claims["exp"] > time.time() - _leeway():
+                return dict(claims)
+            del verified[key]  # expired: decoded again, which raises as it should
+        decoded: dict[str, Any] = super()._decode_jwt_from_config(
+            encoded_token, csrf_value, allow_expired
+        )
+        if isinstance(decoded.get("exp"), int | float):
+            if len(verified) >= VERIFIED_KEPT:
+                verified.clear()
+            verified[key] = dict(decoded)
+        return decoded
+
+
+def _leeway() -> float:
+    leeway = flask_jwt_extended.config.config.leeway
+    return float(leeway.total_seconds() if isinstance(leeway, timedelta) else leeway)
+
 
 jwt = JWTManager()
 

@@ -21,9 +21,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 
+from api import create_app
+from api.context import runtime_of
 from db import writes
 from db.models import User
 from db.session import Database
+from testkit.settings import make_settings
 from tests.factories import Account, add_comment, body_of, create_article, errors_of, register
 
 INVALID = {"errors": {"token": ["is invalid"]}}
@@ -375,3 +378,43 @@ def test_update_of_a_user_deleted_after_the_token_check_names_nobody(
     session = db.session()
     session.execute(delete(User).where(User.id == user_id))
     assert writes.update_user(session, user_id, {"bio": "too late"}) is None
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    client: FlaskClient, forge: Forge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token verified once is not decoded again on later requests, but is refused once its
+    `exp` has passed, remembered or not."""
+    decodes: list[str] = []
+    real_decode = jwt.decode
+
+    def counted(token: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        decodes.append(str(token))
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)  # as flask-jwt-extended calls it
+    expires = int(time.time()) + 2
+    token = forge(exp=expires)
+    headers = {"Authorization": f"Token {token}"}
+    assert client.get(REQUIRED, headers=headers).status_code == 200
+    first = decodes.count(token)
+    assert first >= 1
+    for _ in range(3):
+        assert client.get(REQUIRED, headers=headers).status_code == 200
+    assert decodes.count(token) == first, "decoded again though already verified"
+    time.sleep(max(0.0, expires + 0.1 - time.time()))  # past `exp` by the real clock
+    response = client.get(REQUIRED, headers=headers)
+    assert (response.status_code, response.json) == (401, INVALID)
+
+
+def test_a_token_verified_by_one_app_is_not_taken_by_another_key(
+    app: Flask, client: FlaskClient, account: Account, database_url: str
+) -> None:
+    """Apps remember their own verified tokens: another key refuses what this one took."""
+    assert client.get(REQUIRED, headers=account.headers).status_code == 200
+    other = create_app(make_settings(database_url, jwt_secret_key="another-key-" + "z" * 32))
+    try:
+        response = other.test_client().get(REQUIRED, headers=account.headers)
+        assert (response.status_code, response.json) == (401, INVALID)
+    finally:
+        runtime_of(other).dispose()
