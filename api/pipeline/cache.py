@@ -225,6 +225,7 @@ class ReadCache:
         # The entries this worker has read or filled, by digest, and their bodies' bytes.
         self.local: dict[str, Stamped] = {}
         self.local_bytes = 0
+        self._local_lock = threading.Lock()  # gthread workers fill from several threads
         self.broken_until = 0.0
         self.owed = False
 
@@ -328,14 +329,19 @@ class ReadCache:
 
     def _keep(self, digest: str, stamped: Stamped) -> None:
         size = len(stamped.entry.body)
-        if self.local_bytes + size > LOCAL_BYTES:
-            self.local.clear()
-            self.local_bytes = 0
-        self._forget(digest)
-        self.local[digest] = stamped
-        self.local_bytes += size
+        with self._local_lock:
+            if self.local_bytes + size > LOCAL_BYTES:
+                self.local.clear()
+                self.local_bytes = 0
+            self._drop(digest)
+            self.local[digest] = stamped
+            self.local_bytes += size
 
     def _forget(self, digest: str) -> None:
+        with self._local_lock:
+            self._drop(digest)
+
+    def _drop(self, digest: str) -> None:
         gone = self.local.pop(digest, None)
         if gone is not None:
             self.local_bytes -= len(gone.entry.body)
