@@ -90,6 +90,13 @@ def _prepare(connection: Connection, statement: Statement) -> _Prepared | None:
     return _Prepared(state.statement, constants, processors, fields._make)
 
 
+def prepares(connection: Connection) -> bool:
+    """Whether psycopg prepares the connection's statements after a few runs: not behind
+    PgBouncer's transaction pooling (`db/session.py::connect_args`), nor on SQLite."""
+    raw = connection.connection.driver_connection
+    return getattr(raw, "prepare_threshold", None) is not None
+
+
 def rows(connection: Connection, statement: Statement, params: Mapping[str, Any]) -> list[Any]:
     """All rows of a prebuilt read, or of a write's RETURNING (attribute access by key).
 

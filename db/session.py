@@ -30,11 +30,11 @@ def connect_args(
     role's (`ALTER ROLE ... SET statement_timeout`, README). In transaction pooling (1.18
     keeps no track of prepared statements), a statement psycopg prepared on one server
     connection would be run by name on another, so psycopg prepares nothing there
-    (`prepare_threshold=None`; by default it prepares on a query's fifth run). In session
-    pooling a client keeps its server connection, and its prepared statements with it:
-    without them the list's statement is planned on every run, which costs as much as
-    running it (the anonymous list measured 0.69x direct in transaction pooling, 0.98x in
-    session pooling with them, `make bench-topologies`' setup).
+    (`prepare_threshold=None`; by default it prepares on a query's fifth run), and each
+    statement is planned on every run: the global and by-tag lists, whose planning cost
+    twice their execution, run through a PL/pgSQL function there instead, whose plans the
+    server keeps (migration 0016). In session pooling a client keeps its server connection,
+    and its prepared statements with it.
     """
     if pgbouncer == "transaction":
         return {"connect_timeout": 5, "prepare_threshold": None}

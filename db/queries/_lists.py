@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
+    String,
     any_,
     bindparam,
     cast,
@@ -201,11 +202,32 @@ def _page_statement(shape: ListShape, lateral: bool) -> Select[*tuple[Any, ...]]
     )
 
 
+# The shapes migration 0016's `article_list_page()` runs: the global list and a lone tag's.
+_SERVER_PLANNED = frozenset(
+    ListShape(viewer=viewer, tag=tag) for viewer in (False, True) for tag in (False, True)
+)
+
+
+@cache
+def _server_planned_statement() -> Select[*tuple[Any, ...]]:
+    """The page through `article_list_page()`, whose statements PostgreSQL plans once per
+    server connection: where psycopg prepares nothing (PgBouncer's transaction pooling),
+    `_page_statement`'s would be planned on every run, which costs more than running it."""
+    names = list(_page_statement(ListShape(), True).exported_columns.keys())
+    tag = bindparam("tag", type_=String)
+    page = func.article_list_page(VIEWER, _LIMIT, _OFFSET, tag).table_valued(*names)
+    return select(*page.c)
+
+
 def _page(
     connection: Connection, params: dict[str, Any], shape: ListShape
 ) -> tuple[list[ArticleView], int]:
     lateral = connection.dialect.name == "postgresql"  # SQLite has no LATERAL
-    rows = driver.rows(connection, _page_statement(shape, lateral), params)
+    if lateral and shape in _SERVER_PLANNED and not driver.prepares(connection):
+        statement = _server_planned_statement()
+    else:
+        statement = _page_statement(shape, lateral)
+    rows = driver.rows(connection, statement, params)
     if rows:
         total: int = rows[0].total
     elif params["offset"] == 0:
