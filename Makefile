@@ -130,7 +130,7 @@ fuzz: $(STAMP) ## schemathesis CLI vs. a live gunicorn, large budget; JUnit in r
 	$(BIN)/python -m contracts.fuzz $(FUZZ_ARGS)
 
 # wrk is a system package this target never installs (README: Commands); bench.run says so.
-bench: $(STAMP) ## Load benchmark on PostgreSQL vs. two ceilings (needs wrk); BENCH_ARGS=--quick for a smoke run
+bench: $(STAMP) ## Load benchmark on PostgreSQL vs. the ceilings, then the database topologies (needs wrk); BENCH_ARGS=--quick for a smoke run
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-topologies: $(STAMP) ## The anonymous list direct, with a streaming replica, through PgBouncer (root, wrk, pgbouncer)

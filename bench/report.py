@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bench.wrk import Result
+
+if TYPE_CHECKING:
+    from bench.topologies import Topology
 
 Ceiling = Literal["sql", "flask", "static", "model", "write"]
 CEILING_NAMES: dict[Ceiling, str] = {
@@ -19,6 +23,10 @@ CEILING_NAMES: dict[Ceiling, str] = {
 }
 READ_P99_MS = 50.0
 CACHED = " (cached)"  # the suffix of a scenario measured with the read cache on
+# Issue 25, on the anonymous list (bench/topologies.py): the replica serves this share of the
+# reads, and each PgBouncer topology keeps this ratio of the direct one's throughput.
+REPLICA_SHARE = 0.95
+POOLED_RATIO = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,7 @@ def targets(
     results: dict[str, Result],
     ceilings: dict[Ceiling, Result],
     cached: dict[str, Result] | None = None,
+    topologies: Sequence[Topology] = (),
 ) -> list[Target]:
     found: list[Target] = []
     runs = _runs(results, cached)
@@ -138,6 +147,7 @@ def targets(
                 f"{against} not measured" if value is None else f"{value:.2f}x",
             )
         )
+    found += topology_targets(topologies)
     reads = {s.name + (CACHED if c else ""): r for s, c, r in runs if s.kind == "read"}
     slow = {name: r.p99_ms for name, r in reads.items() if r.p99_ms > READ_P99_MS}
     found.append(
@@ -152,6 +162,10 @@ def targets(
         s.name + (CACHED if c else ""): r.non2xx + r.socket_errors
         for s, c, r in runs
         if r.non2xx or r.socket_errors
+    } | {
+        topology_name(t): t.result.non2xx + t.result.socket_errors
+        for t in topologies
+        if t.result.non2xx or t.result.socket_errors
     }
     found.append(
         Target(
@@ -160,6 +174,36 @@ def targets(
             ", ".join(f"{n}: {count}" for n, count in failing.items()) or "none",
         )
     )
+    return found
+
+
+def topology_name(topology: Topology) -> str:
+    return f"list anonymous [{topology.name}]"
+
+
+def _topology_goal(topology: Topology, direct: Topology) -> tuple[str, bool, str] | None:
+    """(what is asked, met, what was measured) of a topology's row, None for direct's."""
+    if topology.replica_share is not None:
+        share = topology.replica_share
+        return (
+            f">= {REPLICA_SHARE:.0%} of reads on the replica",
+            share >= REPLICA_SHARE,
+            f"{share:.1%}",
+        )
+    if topology is direct:
+        return None
+    value = topology.vs(direct)
+    return f">= {POOLED_RATIO:g}x direct", value >= POOLED_RATIO, f"{value:.2f}x"
+
+
+def topology_targets(topologies: Sequence[Topology]) -> list[Target]:
+    """Issue 25's targets: the replica's share of the reads, PgBouncer's ratio to direct."""
+    found = []
+    for topology in topologies:
+        goal = _topology_goal(topology, topologies[0])
+        if goal is not None:
+            asked, met, measured = goal
+            found.append(Target(f"{topology_name(topology)} {asked}", met, measured))
     return found
 
 
@@ -173,8 +217,11 @@ def table(
     results: dict[str, Result],
     ceilings: dict[Ceiling, Result],
     cached: dict[str, Result] | None = None,
+    topologies: Sequence[Topology] = (),
 ) -> str:
-    """Scenarios, then the cached ones, then ceilings; `*` marks the ratio a target is about."""
+    """Scenarios, then the cached ones, the topologies, then ceilings; `*` marks the ratio a
+    target is about (a topology's is in its target cell: the replica's share, or PgBouncer's
+    throughput against direct's)."""
     header = (
         "scenario",
         "req/s",
@@ -214,6 +261,22 @@ def table(
                     for key in CEILING_NAMES
                 ),
                 verdict,
+            )
+        )
+    for topology in topologies:
+        r = topology.result
+        asked = _topology_goal(topology, topologies[0])
+        rows.append(
+            (
+                topology_name(topology),
+                f"{r.rps:.1f}",
+                f"{r.p50_ms:.2f}",
+                f"{r.p99_ms:.2f}",
+                str(r.non2xx + r.socket_errors),
+                *([""] * len(CEILING_NAMES)),
+                ""
+                if asked is None
+                else f"{asked[0]} {'met' if asked[1] else 'NOT MET'} ({asked[2]})",
             )
         )
     for key, r in ceilings.items():
@@ -277,6 +340,7 @@ def document(
     results: dict[str, Result],
     ceilings: dict[Ceiling, Result],
     cached: dict[str, Result] | None = None,
+    topologies: Sequence[Topology] = (),
     **extra: Any,
 ) -> dict[str, Any]:
     """Everything the run measured, JSON-ready."""
@@ -284,9 +348,17 @@ def document(
         "scenarios": _scenario_document(results, ceilings, SCENARIOS),
         "cached": _scenario_document(cached or {}, ceilings, CACHED_SCENARIOS),
         "ceilings": {CEILING_NAMES[k]: r.to_dict() for k, r in ceilings.items()},
+        "topologies": {
+            t.name: {
+                **t.result.to_dict(),
+                "vs_direct": round(t.vs(topologies[0]), 3),
+                "replica_share": t.replica_share,
+            }
+            for t in topologies
+        },
         "targets": [
             {"target": t.description, "met": t.met, "detail": t.detail}
-            for t in targets(results, ceilings, cached)
+            for t in targets(results, ceilings, cached, topologies)
         ],
         **extra,
     }

@@ -6,18 +6,18 @@ would have done (the workers fold the article counters' deltas, autovacuum runs 
 ANALYZE; neither runs here); the ceiling servers measured on the same machine and data (static
 WSGI, bare Flask, raw SQL, the bare model, the raw-SQL write floor); every scenario under wrk
 (2 threads, 16 connections); then a second gunicorn with the read cache on (REDIS_URL) for the
-read scenarios; worker RSS; the SQL each
-scenario runs. The report goes to stdout and to bench/results/<timestamp>.json.
+read scenarios; worker RSS; the SQL each scenario runs; last, the anonymous list on four
+database topologies of private servers (bench/topologies.py: direct, a streaming replica,
+PgBouncer in transaction and in session pooling), skipped with the reason where they cannot
+run. The report goes to stdout and to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,17 +31,14 @@ from typing import Any
 from urllib.parse import quote
 
 import redis
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.orm import Session
+from sqlalchemy import make_url
 
-from bench import report, seed, servers, statements, wrk
+from bench import report, seed, servers, statements, topologies, wrk
 from bench.report import Ceiling
 from bench.wrk import Request, Result
-from db import counters
 from testkit import workers
 from testkit.database import throwaway_database
 from testkit.servers import gunicorn_server
-from testkit.settings import ROOT
 
 RESULTS_DIR = Path(__file__).with_name("results")
 LIST_PATH = "/api/articles?limit=20"
@@ -133,19 +130,6 @@ def scenario_requests(data: seed.Dataset, drafts: int) -> dict[str, list[Request
 ML_SCENARIOS = {"suggest tags", "related", "search", "search, new queries"}
 
 
-def embed(database_url: str, log: Path) -> None:
-    """`make embed` on the bench database: every seeded article gets its vector."""
-    with log.open("ab") as out:
-        subprocess.run(
-            [sys.executable, "-m", "runtime.embed"],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=True,
-        )
-
-
 def fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:
         body: bytes = response.read()
@@ -160,22 +144,6 @@ def _broker() -> Iterator[str | None]:
         return
     with workers.vhost() as url:
         yield url
-
-
-def analyze(database_url: str) -> None:
-    """What production's background work does after many inserts: the workers' relay folds
-    the article counters' deltas into their rows (db/counters.py; no worker runs here), and
-    autovacuum gathers planner statistics and sets the visibility map that lets a count be
-    answered from an index alone."""
-    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    try:
-        with Session(engine) as session:
-            counters.fold(session)
-            session.commit()
-        with engine.connect() as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-    finally:
-        engine.dispose()
 
 
 def default_redis() -> str | None:
@@ -205,6 +173,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="rate-limit storage, the embedding cache and, for the cached run, the read cache"
         " (default: Redis db 15 on 127.0.0.1 when up; emptied first; without Redis there is no"
         " cached run)",
+    )
+    parser.add_argument(
+        "--topologies",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="last, the anonymous list on four database topologies of private servers"
+        " (`make bench-topologies`: direct, a streaming replica, PgBouncer in transaction and"
+        " in session pooling); skipped with the reason where they cannot run (not root, no"
+        " pgbouncer or initdb)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where the JSON goes")
     return parser.parse_args(argv)
@@ -296,9 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                 data = seed.seed(base_url, size, lambda m: progress.say(f"  {m}"))
             if any(s.name in ML_SCENARIOS for s in wanted):
                 with progress.phase("embed the articles (make embed)"):
-                    embed(database_url, workdir / "embed.log")
+                    seed.embed(database_url, workdir / "embed.log")
             with progress.phase("fold the counters, VACUUM ANALYZE"):
-                analyze(database_url)
+                seed.analyze(database_url)
             requests = scenario_requests(data, DRAFTS if not args.quick else 100)
             page = fetch(base_url + LIST_PATH)
             page_file = workdir / "list-page.json"
@@ -382,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             # The create scenario added thousands of rows: autovacuum's insert threshold
             # (1000 + 20% of the table) would have run by now in production.
             with progress.phase("fold the counters, VACUUM ANALYZE again (after the writes)"):
-                analyze(database_url)
+                seed.analyze(database_url)
             with ExitStack() as stack:
                 with progress.phase("start our gunicorn again, read cache on"):
                     server = stack.enter_context(
@@ -406,12 +383,24 @@ def main(argv: list[str] | None = None) -> int:
             samples = {s.name: requests[s.name][0] for s in wanted}
             traced = statements.trace(database_url, jwt_secret, samples)
 
+    measured_topologies: list[topologies.Topology] = []
+    skipped = "--no-topologies" if not args.topologies else topologies.cannot_run()
+    if skipped:
+        progress.say(f"topologies skipped: {skipped}")
+        extra["topologies_skipped"] = skipped
+    else:
+        with progress.phase(f"topologies: the anonymous list ({duration}s each)"):
+            patience = 0 if args.quick else 10
+            idle["topologies"] = round(servers.settled_idle_cpu(BUSY_BELOW, patience), 2)
+            authors, articles = (1, 5) if args.quick else (5, 40)
+            measured_topologies = topologies.measure_all(duration, authors, articles, progress.say)
+
     print()
-    print(report.table(results, ceilings, cached))
+    print(report.table(results, ceilings, cached, measured_topologies))
     print("  * the ratio the scenario's target is about")
     print()
     print("Targets:")
-    print(report.targets_text(report.targets(results, ceilings, cached)))
+    print(report.targets_text(report.targets(results, ceilings, cached, measured_topologies)))
     print()
     busy = {name: value for name, value in idle.items() if value < BUSY_BELOW}
     if busy:
@@ -437,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             results,
             ceilings,
             cached,
+            measured_topologies,
             started=stamp,
             quick=args.quick,
             duration_s=duration,

@@ -6,12 +6,22 @@ import functools
 import http.client
 import itertools
 import json
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from db import counters
+from testkit.settings import ROOT
 
 PASSWORD = "bench-password-0123"
 CLIENTS = 8
@@ -240,3 +250,32 @@ def seed(base_url: str, size: Size, progress: Callable[[str], None], rng_seed: i
     data.commented = sorted({data.slugs[a] for a, _, _ in comments})
     progress(f"{size.follows} follows, {size.favorites} favorites, {size.comments} comments")
     return data
+
+
+def analyze(database_url: str) -> None:
+    """What production's background work does after many inserts: the workers' relay folds
+    the article counters' deltas into their rows (db/counters.py; no worker runs here), and
+    autovacuum gathers planner statistics and sets the visibility map that lets a count be
+    answered from an index alone."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with Session(engine) as session:
+            counters.fold(session)
+            session.commit()
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
+
+
+def embed(database_url: str, log: Path) -> None:
+    """`make embed` on the bench database: every seeded article gets its vector."""
+    with log.open("ab") as out:
+        subprocess.run(
+            [sys.executable, "-m", "runtime.embed"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )

@@ -18,13 +18,18 @@ import argparse
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import wrk
+from bench.seed import analyze, embed
 from bench.wrk import Request, Result
 from testkit.database import PrivateCluster
 from testkit.http import call, register
 from testkit.pgbouncer import PoolMode, pgbouncer
+from testkit.pgbouncer import cannot_run as pgbouncer_cannot_run
 from testkit.servers import free_port, gunicorn_server
 
 LIST = "/api/articles?limit=20"
@@ -54,35 +59,72 @@ def measure(base_url: str, seconds: float, workdir: Path) -> Result:
     return wrk.run(base_url, requests, seconds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10, help="wrk's run per topology")
-    parser.add_argument("--authors", type=int, default=5)
-    parser.add_argument("--articles", type=int, default=40, help="per author")
-    args = parser.parse_args()
-    if reason := PrivateCluster.cannot_run():
-        raise SystemExit(reason)
-    if not wrk.available():
-        raise SystemExit("wrk not found")
-    rows: list[tuple[str, Result, str]] = []
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """One topology's run of the anonymous list; the replica's share of its reads, if any."""
+
+    name: str
+    result: Result
+    replica_share: float | None = None
+
+    def vs(self, direct: Topology) -> float:
+        return self.result.rps / direct.result.rps if direct.result.rps else 0.0
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def cannot_run() -> str | None:
+    """Why the topologies cannot be measured here, or None."""
+    return (
+        PrivateCluster.cannot_run()
+        or pgbouncer_cannot_run()
+        or (None if wrk.available() else "wrk not found (apt install wrk)")
+    )
+
+
+def measure_all(
+    seconds: float, authors: int = 5, articles: int = 40, say: Callable[[str], None] = print
+) -> list[Topology]:
+    """The four topologies in turn, on one private primary and the same data."""
+    rows: list[Topology] = []
     with (
         tempfile.TemporaryDirectory(prefix="conduit-bench-topologies-") as tmp,
         PrivateCluster.fresh(free_port()) as primary,
     ):
         workdir = Path(tmp)
+        with gunicorn_server(primary.url, workers=2, env=QUIET) as seeder:
+            seed(seeder.base_url, authors, articles)
+        # As `make bench` does after seeding: what production's background work would have
+        # done. Without it the first server measured (direct) was still embedding the new
+        # articles in its relay thread (in-process mode) while wrk ran, and lost to the others.
+        embed(primary.url, workdir / "embed.log")
+        analyze(primary.url)
         with gunicorn_server(primary.url, workers=2, env=QUIET) as direct:
-            seed(direct.base_url, args.authors, args.articles)
-            rows.append(("direct", measure(direct.base_url, args.seconds, workdir), ""))
+            rows.append(Topology("direct", measure(direct.base_url, seconds, workdir)))
+            say(f"  direct: {rows[-1].result.rps:.0f} req/s")
         with PrivateCluster.replica_of(primary, free_port()) as replica:
             env = {**QUIET, "DATABASE_REPLICA_URLS": replica.url}
             with gunicorn_server(primary.url, workers=2, env=env) as routed:
                 measure(routed.base_url, 2, workdir)  # every worker's monitor has polled
                 before = reads(routed.base_url)
-                result = measure(routed.base_url, args.seconds, workdir)
+                result = measure(routed.base_url, seconds, workdir)
                 after = reads(routed.base_url)
                 by = {k: after.get(k, 0) - before.get(k, 0) for k in ("primary", "replica")}
                 share = by["replica"] / max(1.0, by["primary"] + by["replica"])
-                rows.append(("replica", result, f"replica served {share:.1%} of reads"))
+                rows.append(Topology("replica", result, share))
+                say(f"  replica: {result.rps:.0f} req/s, {share:.1%} of reads on the replica")
         # Transaction pooling with 3 server connections (psycopg prepares nothing), then
         # session pooling with one per client connection (statements stay prepared).
         pooled_topologies: list[tuple[str, PoolMode, int]] = [
@@ -90,20 +132,47 @@ def main() -> None:
             ("pgb-session", "session", 40),
         ]
         for name, mode, size in pooled_topologies:
-            with pgbouncer(primary, free_port(), pool_mode=mode, pool_size=size) as bouncer:
-                env = {**QUIET, "BEHIND_PGBOUNCER": "true", "PGBOUNCER_POOL_MODE": mode}
-                os.environ.update(BEHIND_PGBOUNCER="true", PGBOUNCER_POOL_MODE=mode)
-                with gunicorn_server(bouncer.url, workers=2, env=env) as pooled:
-                    result = measure(pooled.base_url, args.seconds, workdir)
-                    ratio = result.rps / rows[0][1].rps
-                    rows.append((name, result, f"{ratio:.2f} x direct"))
-    print(f"anonymous {LIST}, 2 workers, wrk {wrk.THREADS} threads x {wrk.CONNECTIONS} conns")
-    print(f"{'topology':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, result, note in rows:
-        print(
-            f"{name:<12} {result.rps:>8.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
+            behind = {"BEHIND_PGBOUNCER": "true", "PGBOUNCER_POOL_MODE": mode}
+            with (
+                pgbouncer(primary, free_port(), pool_mode=mode, pool_size=size) as bouncer,
+                _environment(behind),  # for the migration gunicorn_server runs in-process
+                gunicorn_server(bouncer.url, workers=2, env={**QUIET, **behind}) as pooled,
+            ):
+                rows.append(Topology(name, measure(pooled.base_url, seconds, workdir)))
+                say(f"  {name}: {rows[-1].result.rps:.0f} req/s")
+    return rows
+
+
+def table(rows: list[Topology]) -> str:
+    lines = [
+        f"anonymous {LIST}, 2 workers, wrk {wrk.THREADS} threads x {wrk.CONNECTIONS} conns",
+        f"{'topology':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}",
+    ]
+    for row in rows:
+        result = row.result
+        note = (
+            f"replica served {row.replica_share:.1%} of reads"
+            if row.replica_share is not None
+            else f"{row.vs(rows[0]):.2f} x direct"
+            if row is not rows[0]
+            else ""
+        )
+        lines.append(
+            f"{row.name:<12} {result.rps:>8.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
             f" {result.non2xx + result.socket_errors:>8}  {note}"
         )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="wrk's run per topology")
+    parser.add_argument("--authors", type=int, default=5)
+    parser.add_argument("--articles", type=int, default=40, help="per author")
+    args = parser.parse_args()
+    if reason := cannot_run():
+        raise SystemExit(reason)
+    print(table(measure_all(args.seconds, args.authors, args.articles)))
 
 
 if __name__ == "__main__":

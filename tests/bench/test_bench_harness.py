@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import report, run, seed, wrk
+from bench import report, run, seed, topologies, wrk
 from bench.statements import round_trips
 from bench.wrk import Request, Result
 from testkit.database import PostgresServer
@@ -133,6 +133,36 @@ def test_table_and_targets() -> None:
     json.dumps(document)  # JSON-ready
 
 
+def test_topology_rows_and_targets_join_the_report() -> None:
+    """Issue 25's rows (`make bench`'s last phase): the replica's share, PgBouncer vs direct."""
+    measured = [
+        topologies.Topology("direct", result(1000.0)),
+        topologies.Topology("replica", result(950.0), replica_share=0.999),
+        topologies.Topology("pgbouncer", result(850.0, non2xx=2)),
+        topologies.Topology("pgb-session", result(930.0)),
+    ]
+    results = {"list anonymous": result(100.0)}
+    ceilings: dict[report.Ceiling, Result] = {"sql": result(150.0)}
+    lines = report.table(results, ceilings, None, measured).splitlines()
+    assert len(lines) == 2 + 1 + 4 + 1
+    row = {line.split("  ")[0]: line for line in lines}
+    assert row["list anonymous [direct]"].split()[-1] == "0"  # no target of its own
+    assert row["list anonymous [replica]"].endswith(">= 95% of reads on the replica met (99.9%)")
+    assert row["list anonymous [pgbouncer]"].endswith(">= 0.9x direct NOT MET (0.85x)")
+    assert row["list anonymous [pgb-session]"].endswith(">= 0.9x direct met (0.93x)")
+
+    found = {t.description: t for t in report.targets(results, ceilings, None, measured)}
+    assert found["list anonymous [replica] >= 95% of reads on the replica"].met
+    assert not found["list anonymous [pgbouncer] >= 0.9x direct"].met
+    assert found["list anonymous [pgb-session] >= 0.9x direct"].detail == "0.93x"
+    assert "list anonymous [pgbouncer]: 2" in found["0 non-2xx (and no socket errors)"].detail
+
+    document = report.document(results, ceilings, None, measured)
+    assert document["topologies"]["pgbouncer"]["vs_direct"] == pytest.approx(0.85)
+    assert document["topologies"]["replica"]["replica_share"] == pytest.approx(0.999)
+    json.dumps(document)
+
+
 def test_scenario_requests_cover_every_scenario() -> None:
     data = seed.Dataset(
         users=[
@@ -163,13 +193,23 @@ def test_scenario_requests_cover_every_scenario() -> None:
             request.line()
 
 
-def test_quick_run_end_to_end(postgres_server: PostgresServer, tmp_path: Path) -> None:
+def test_quick_run_end_to_end(
+    postgres_server: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The topologies' own run is tests/bench/test_topologies.py's: here they say why not."""
     if shutil.which("wrk") is None:
         unavailable("wrk is not installed (apt-get install wrk)")
+    monkeypatch.setattr(topologies, "cannot_run", lambda: "pgbouncer not found (a test)")
     status = run.main(["--quick", "--duration=1", "--warmup=0", f"--results={tmp_path}"])
     assert status == 0
+    assert "topologies skipped: pgbouncer not found (a test)" in capsys.readouterr().out
     [saved] = tmp_path.glob("*.json")
     document = json.loads(saved.read_text())
+    assert document["topologies"] == {}
+    assert document["topologies_skipped"] == "pgbouncer not found (a test)"
     assert set(document["scenarios"]) == {s.name for s in report.SCENARIOS}
     with_redis = run.default_redis() is not None  # the cached run needs it
     assert set(document["cached"]) == (
