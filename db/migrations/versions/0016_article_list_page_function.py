@@ -31,8 +31,51 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Each branch is one shape's statement; the tags are joined by the unit separator, chr(31)
-# (db/queries/_articles.py::TAG_SEPARATOR).
-CREATE = """
+# (db/queries/_articles.py::TAG_SEPARATOR). What the viewer sees, and the page and total of
+# the global list or of a lone tag, are the parts that differ: constants, never input.
+_TAG_ID = "(SELECT tags.id FROM tags WHERE tags.name = tag_name)"
+_VIEWER = {
+    False: ("false", "false"),
+    True: (
+        "EXISTS (SELECT * FROM favorites\n"
+        "        WHERE favorites.article_id = articles.id AND favorites.user_id = viewer_id)",
+        "EXISTS (SELECT * FROM follows\n"
+        "        WHERE follows.follower_id = viewer_id AND follows.followed_id = users.id)",
+    ),
+}
+_LIST = {
+    False: (
+        "(SELECT articles.id AS id FROM articles\n"
+        "      ORDER BY articles.created_at DESC, articles.id DESC",
+        "(SELECT coalesce(sum(users.articles_count), 0)\n"
+        "        + (SELECT coalesce(sum(user_count_deltas.delta), 0) FROM user_count_deltas)\n"
+        "        FROM users WHERE users.articles_count > 0)",
+    ),
+    True: (
+        f"""(SELECT article_tags.article_id AS id FROM article_tags
+      WHERE article_tags.tag_id = {_TAG_ID}
+      ORDER BY article_tags.created_at DESC, article_tags.article_id DESC""",  # noqa: S608
+        f"(SELECT count(*) FROM article_tags WHERE article_tags.tag_id = {_TAG_ID})",  # noqa: S608
+    ),
+}
+
+
+def _page(viewer: bool, tag: bool) -> str:
+    favorited, following = _VIEWER[viewer]
+    page, total = _LIST[tag]
+    return f"""RETURN QUERY SELECT articles.id, articles.slug, articles.title, articles.description, false,
+      (SELECT string_agg(tags.name, chr(31)) FROM article_tags
+        JOIN tags ON tags.id = article_tags.tag_id WHERE article_tags.article_id = articles.id),
+      articles.created_at, articles.updated_at, {favorited}, articles.favorites_count,
+      users.username, users.bio, users.image, {following},
+      {total}
+    FROM articles JOIN users ON users.id = articles.author_id
+    JOIN {page}
+      LIMIT page_limit OFFSET page_offset) AS page ON page.id = articles.id
+    ORDER BY articles.created_at DESC, articles.id DESC;"""  # noqa: S608 (constants only)
+
+
+CREATE = f"""
 CREATE FUNCTION article_list_page(
   viewer_id integer, page_limit integer, page_offset integer, tag_name varchar
 ) RETURNS TABLE (
@@ -43,69 +86,13 @@ CREATE FUNCTION article_list_page(
 #variable_conflict use_column
 BEGIN
   IF tag_name IS NULL AND viewer_id IS NULL THEN
-    RETURN QUERY SELECT articles.id, articles.slug, articles.title, articles.description, false,
-      (SELECT string_agg(tags.name, chr(31)) FROM article_tags
-        JOIN tags ON tags.id = article_tags.tag_id WHERE article_tags.article_id = articles.id),
-      articles.created_at, articles.updated_at, false, articles.favorites_count,
-      users.username, users.bio, users.image, false,
-      (SELECT coalesce(sum(users.articles_count), 0)
-        + (SELECT coalesce(sum(user_count_deltas.delta), 0) FROM user_count_deltas)
-        FROM users WHERE users.articles_count > 0)
-    FROM articles JOIN users ON users.id = articles.author_id
-    JOIN (SELECT articles.id AS id FROM articles
-      ORDER BY articles.created_at DESC, articles.id DESC
-      LIMIT page_limit OFFSET page_offset) AS page ON page.id = articles.id
-    ORDER BY articles.created_at DESC, articles.id DESC;
+    {_page(viewer=False, tag=False)}
   ELSIF tag_name IS NULL THEN
-    RETURN QUERY SELECT articles.id, articles.slug, articles.title, articles.description, false,
-      (SELECT string_agg(tags.name, chr(31)) FROM article_tags
-        JOIN tags ON tags.id = article_tags.tag_id WHERE article_tags.article_id = articles.id),
-      articles.created_at, articles.updated_at,
-      EXISTS (SELECT * FROM favorites
-        WHERE favorites.article_id = articles.id AND favorites.user_id = viewer_id),
-      articles.favorites_count, users.username, users.bio, users.image,
-      EXISTS (SELECT * FROM follows
-        WHERE follows.follower_id = viewer_id AND follows.followed_id = users.id),
-      (SELECT coalesce(sum(users.articles_count), 0)
-        + (SELECT coalesce(sum(user_count_deltas.delta), 0) FROM user_count_deltas)
-        FROM users WHERE users.articles_count > 0)
-    FROM articles JOIN users ON users.id = articles.author_id
-    JOIN (SELECT articles.id AS id FROM articles
-      ORDER BY articles.created_at DESC, articles.id DESC
-      LIMIT page_limit OFFSET page_offset) AS page ON page.id = articles.id
-    ORDER BY articles.created_at DESC, articles.id DESC;
+    {_page(viewer=True, tag=False)}
   ELSIF viewer_id IS NULL THEN
-    RETURN QUERY SELECT articles.id, articles.slug, articles.title, articles.description, false,
-      (SELECT string_agg(tags.name, chr(31)) FROM article_tags
-        JOIN tags ON tags.id = article_tags.tag_id WHERE article_tags.article_id = articles.id),
-      articles.created_at, articles.updated_at, false, articles.favorites_count,
-      users.username, users.bio, users.image, false,
-      (SELECT count(*) FROM article_tags
-        WHERE article_tags.tag_id = (SELECT tags.id FROM tags WHERE tags.name = tag_name))
-    FROM articles JOIN users ON users.id = articles.author_id
-    JOIN (SELECT article_tags.article_id AS id FROM article_tags
-      WHERE article_tags.tag_id = (SELECT tags.id FROM tags WHERE tags.name = tag_name)
-      ORDER BY article_tags.created_at DESC, article_tags.article_id DESC
-      LIMIT page_limit OFFSET page_offset) AS page ON page.id = articles.id
-    ORDER BY articles.created_at DESC, articles.id DESC;
+    {_page(viewer=False, tag=True)}
   ELSE
-    RETURN QUERY SELECT articles.id, articles.slug, articles.title, articles.description, false,
-      (SELECT string_agg(tags.name, chr(31)) FROM article_tags
-        JOIN tags ON tags.id = article_tags.tag_id WHERE article_tags.article_id = articles.id),
-      articles.created_at, articles.updated_at,
-      EXISTS (SELECT * FROM favorites
-        WHERE favorites.article_id = articles.id AND favorites.user_id = viewer_id),
-      articles.favorites_count, users.username, users.bio, users.image,
-      EXISTS (SELECT * FROM follows
-        WHERE follows.follower_id = viewer_id AND follows.followed_id = users.id),
-      (SELECT count(*) FROM article_tags
-        WHERE article_tags.tag_id = (SELECT tags.id FROM tags WHERE tags.name = tag_name))
-    FROM articles JOIN users ON users.id = articles.author_id
-    JOIN (SELECT article_tags.article_id AS id FROM article_tags
-      WHERE article_tags.tag_id = (SELECT tags.id FROM tags WHERE tags.name = tag_name)
-      ORDER BY article_tags.created_at DESC, article_tags.article_id DESC
-      LIMIT page_limit OFFSET page_offset) AS page ON page.id = articles.id
-    ORDER BY articles.created_at DESC, articles.id DESC;
+    {_page(viewer=True, tag=True)}
   END IF;
 END
 $$
