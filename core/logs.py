@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import sys
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -21,7 +21,23 @@ _ANSI_ESCAPE = re.compile(
 
 def strip_ansi(text: str) -> str:
     """`text` without terminal escape sequences."""
-    return _ANSI_ESCAPE.sub("", text)
+    return _ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
+
+
+class _Seconds:
+    """A record's time to the second, formatted once per second (every access line asks)."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.second = -1
+        self.text = ""
+
+    def __call__(self, formatter: logging.Formatter, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self.second:  # a race between threads formats the same second twice
+            self.text = formatter.formatTime(record, self.fmt)
+            self.second = second
+        return self.text
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
@@ -39,9 +55,13 @@ class JsonFormatter(logging.Formatter):
     Terminal escapes are dropped: JSON goes to log collectors, where they are noise.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._time = _Seconds("%Y-%m-%dT%H:%M:%S")
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time(self, record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": strip_ansi(record.getMessage()),
@@ -56,10 +76,12 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     """One line a person reads: time, level, logger, message, then the fields as key=value."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._time = _Seconds("%Y-%m-%d %H:%M:%S")
+
     def format(self, record: logging.LogRecord) -> str:
-        head = (
-            f"{self.formatTime(record, '%Y-%m-%d %H:%M:%S')} {record.levelname:<7} {record.name}:"
-        )
+        head = f"{self._time(self, record)} {record.levelname:<7} {record.name}:"
         fields = " ".join(f"{key}={_text_value(value)}" for key, value in _fields(record).items())
         line = " ".join(part for part in (head, record.getMessage(), fields) if part)
         if record.exc_info:
