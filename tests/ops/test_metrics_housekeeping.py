@@ -23,7 +23,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
@@ -31,9 +30,8 @@ from core.metrics import ARCHIVE, FOLDED_TYPES
 from testkit.servers import free_port
 from tests.ops.conftest import call, gunicorn_server
 
-# The ops suite and the RabbitMQ tests share Redis db 14 and restart or kill the machine's
-# services: one xdist worker runs them all, in order (pytest-xdist's loadgroup).
-pytestmark = pytest.mark.xdist_group("ops")
+# Not in the ops suite's xdist group: these tests use no Redis and restart no shared service,
+# only their own gunicorn (and its workers) on their own database, so they run beside it.
 
 KILLS = 100
 WORKERS = 2
