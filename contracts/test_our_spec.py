@@ -24,6 +24,7 @@ def contract_app(postgres_server: PostgresServer) -> Iterator[Flask]:
     yield from harness.committing_app(postgres_server)
 
 
+@pytest.mark.long
 def test_our_spec_holds_with_zero_failures(contract_app: Flask) -> None:
     report = harness.run(harness.load(OUR_SPEC, contract_app))
     print(report.summary())

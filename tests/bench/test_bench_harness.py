@@ -193,6 +193,7 @@ def test_scenario_requests_cover_every_scenario() -> None:
             request.line()
 
 
+@pytest.mark.long
 def test_quick_run_end_to_end(
     postgres_server: PostgresServer,
     tmp_path: Path,

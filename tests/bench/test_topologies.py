@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from bench import wrk
 from testkit.database import PrivateCluster
 from testkit.pgbouncer import cannot_run
@@ -21,6 +23,7 @@ ROW = re.compile(
 )
 
 
+@pytest.mark.long
 def test_three_topologies_measured_without_an_error() -> None:
     if reason := PrivateCluster.cannot_run() or cannot_run():
         unavailable(reason)

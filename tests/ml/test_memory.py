@@ -13,6 +13,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 MB = 1024 * 1024
 
 PROBE = r"""
@@ -43,6 +45,7 @@ print(json.dumps({"start": start, "imported": imported, "loaded": loaded, "warm"
 """
 
 
+@pytest.mark.long
 def test_the_model_adds_little_memory_and_inference_does_not_grow_it() -> None:
     result = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=900
