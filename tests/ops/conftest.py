@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import redis
 from sqlalchemy import Engine, create_engine
 
 from testkit import http
 from testkit.database import PrivateCluster, throwaway_database
+from testkit.redis_server import shared_redis
 from testkit.servers import free_port
 from testkit.settings import unavailable
 from tests.support import ops
@@ -55,12 +55,9 @@ def private_cluster() -> Iterator[PrivateCluster]:
 @pytest.fixture
 def redis_db() -> Iterator[str]:
     """Our own Redis database (14 by default), emptied before and after the test."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    client = shared_redis(REDIS_URL)
     try:
+        yield REDIS_URL
+    finally:
         client.flushdb()
-    except redis.RedisError as exc:
         client.close()
-        unavailable(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
-    yield REDIS_URL
-    client.flushdb()
-    client.close()

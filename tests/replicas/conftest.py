@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import redis
 from sqlalchemy import Engine, create_engine, text
 
 from db.migrate import upgrade
 from testkit import pgbouncer as bouncers
 from testkit.database import PrivateCluster
+from testkit.redis_server import shared_redis
 from testkit.servers import free_port
 from testkit.settings import unavailable
 
@@ -106,11 +106,7 @@ def pgbouncer_program() -> None:
 @pytest.fixture
 def redis_db() -> Iterator[str]:
     """Redis database 10, emptied before and after the test."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        unavailable(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
+    client = shared_redis(REDIS_URL)
     try:
         yield REDIS_URL
     finally:
