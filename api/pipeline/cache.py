@@ -307,7 +307,8 @@ class ReadCache:
                 if kept.serves(generation, now):
                     return generation, kept.entry, position
                 self._forget(digest)
-                found = [generation, position, self._call(lambda: self._execute("GET", key))]
+                if len(found) < 3:  # the MGET read the stamp alone; the script read the entry
+                    found = [generation, position, self._call(lambda: self._execute("GET", key))]
         except redis.RedisError as error:
             self._broke(error)
             return None
