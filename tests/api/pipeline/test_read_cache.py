@@ -174,11 +174,8 @@ def test_a_worker_serves_entries_it_keeps_only_while_current(
     """Entries a worker read or filled are answered from its memory (Redis sends the
     generation alone), only while their generation is current and within the TTL."""
     path = f"/api/articles/{world.slug}/comments"
-    key = (
-        ENTRY_PREFIX
-        + f"{cached_app.config['API_VERSION']}:"
-        + request_digest({"PATH_INFO": path, "QUERY_STRING": ""})
-    )
+    read_cache = cached_app.read_cache  # type: ignore[attr-defined]
+    key = read_cache.prefix + request_digest({"PATH_INFO": path, "QUERY_STRING": ""})
     assert world.read(path)[1] > 0  # the fill, kept by this worker too
     assert world.redis.delete(key) == 1
     kept, statements = world.read(path)
@@ -194,7 +191,7 @@ def test_a_worker_serves_entries_it_keeps_only_while_current(
     world.redis.delete(key)
     assert world.read(path)[1] == 0
     # Never past the TTL, even from memory and with the generation unchanged.
-    later = time.time() + cached_app.read_cache.ttl_seconds + 1  # type: ignore[attr-defined]
+    later = time.time() + read_cache.ttl_seconds + 1
     monkeypatch.setattr(time, "time", lambda: later)
     assert world.read(path)[1] > 0
 
