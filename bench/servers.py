@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from testkit.servers import Server, free_port
+from testkit.servers import Server, free_port, stop
 from testkit.settings import ROOT
 
 CEILING_WORKERS = 2
@@ -43,12 +42,7 @@ def ceiling(app: str, env: dict[str, str], log: Path, probe: str = "/") -> Itera
         _wait_until_up(base_url + probe, process)
         yield base_url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 20)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from testkit.database import PrivateCluster
+from testkit.servers import stop
 
 PoolMode = Literal["transaction", "session"]
 
@@ -103,13 +104,7 @@ admin_users = postgres
         _wait_for(bouncer)
         yield bouncer
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, 10)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -71,6 +71,17 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
+def stop(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL if `process` is still running `timeout` seconds later; reaped."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextmanager
 def gunicorn_server(
     database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
@@ -117,13 +128,7 @@ def gunicorn_server(
         _wait_until_up(server)
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, 30)
         for pid in server.worker_pids():  # orphans, should a test have left any
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(tmp, ignore_errors=True)

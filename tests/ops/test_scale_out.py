@@ -25,7 +25,7 @@ import redis
 
 from deploy.nginx import find_nginx
 from testkit.http import PASSWORD, call, register
-from testkit.servers import free_port, gunicorn
+from testkit.servers import free_port, gunicorn, stop
 from testkit.settings import unavailable
 from tests.support.ops import JWT_SECRET, REDIS_URL
 
@@ -150,12 +150,7 @@ def stack(database_url: str) -> Iterator[Stack]:
                 time.sleep(0.1)
             yield Stack(proxy, a, b, Path(tmp) / "access.log")
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, 10)
             client.flushdb()
             client.close()
 
