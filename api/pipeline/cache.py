@@ -193,6 +193,18 @@ class Stamped:
         return self.generation == generation and now < self.expires
 
 
+def quick_client(url: str) -> redis.Redis:
+    """A Redis client for a request's path: short timeouts and no retries inside redis-py,
+    since the database is the fallback and waiting is the cost."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=SOCKET_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+    )
+
+
 class ReadCache:
     """This worker's view of the shared cache: the Redis client, the breaker, an owed bump."""
 
@@ -204,14 +216,7 @@ class ReadCache:
         version: str = "",
         break_seconds: float = BREAK_SECONDS,
     ) -> None:
-        # No retries inside redis-py: the database is the fallback, and waiting is the cost.
-        self.client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_timeout=SOCKET_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        self.client = quick_client(url)
         self.ttl_seconds = ttl_seconds
         # Another API version answers otherwise: its entries are apart (a rolling deploy).
         self.prefix = f"{ENTRY_PREFIX}{version}:"

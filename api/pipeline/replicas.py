@@ -29,14 +29,12 @@ from flask import Flask, Response, g, has_request_context, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.context import SAFE_METHODS, database
-from api.pipeline.cache import CONNECT_TIMEOUT, FILL, SOCKET_TIMEOUT
+from api.pipeline.cache import FILL, quick_client
 from core.settings import Settings
 from db.replicas import PRIMARY_ONLY
 from db.session import Database
@@ -60,17 +58,7 @@ class Positions:
 
     def __init__(self, url: str | None, ttl_seconds: int) -> None:
         self.ttl_seconds = ttl_seconds
-        self.client = (
-            None
-            if url is None
-            else redis.Redis.from_url(
-                url,
-                socket_connect_timeout=CONNECT_TIMEOUT,
-                socket_timeout=SOCKET_TIMEOUT,
-                retry=Retry(NoBackoff(), 0),
-                health_check_interval=0,
-            )
-        )
+        self.client = None if url is None else quick_client(url)
         self._remember = (
             None if self.client is None else self.client.register_script(REMEMBER_SCRIPT)
         )
