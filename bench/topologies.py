@@ -2,8 +2,8 @@
 
 A private primary (initdb), a streaming replica of it (`pg_basebackup -R`) and a private
 PgBouncer in transaction pooling in front of the primary (3 server connections), all on free
-ports under temp dirs (root is needed: they run as the postgres OS user). One gunicorn (2
-workers, read cache off) per topology, on the same data: `direct` (DATABASE_URL = the primary),
+ports under temp dirs (root is needed: they run as the postgres OS user). One gunicorn (production's
+worker count, read cache off) per topology, on the same data: `direct` (DATABASE_URL = the primary),
 `replica` (DATABASE_REPLICA_URLS too: the share of reads the replica served is read from
 /metrics), `pgbouncer` (DATABASE_URL = PgBouncer in transaction pooling, BEHIND_PGBOUNCER) and
 `pgb-session` (the same in session pooling, PGBOUNCER_POOL_MODE=session). wrk as `make bench`
@@ -26,6 +26,7 @@ from pathlib import Path
 from bench import wrk
 from bench.seed import analyze, embed
 from bench.wrk import Request, Result
+from core.settings import default_workers
 from testkit.database import PrivateCluster
 from testkit.http import call, register
 from testkit.pgbouncer import PoolMode, pgbouncer
@@ -35,6 +36,10 @@ from testkit.servers import free_port, gunicorn_server
 LIST = "/api/articles?limit=20"
 READS = re.compile(r'^conduit_db_reads_total\{server="(\w+)"\} ([0-9.e+]+)$', re.MULTILINE)
 QUIET = {"RATE_LIMIT_ENABLED": "false", "ACCESS_LOG": "false", "READ_CACHE": "false"}
+# Each topology served as production serves it: `WEB_CONCURRENCY` unset, two sync workers per
+# core. With fewer, each worker waits out the longer round trip through PgBouncer while the
+# cores idle: that measured the worker count, not PgBouncer (0.71x at 2 workers, 0.86x at 4).
+WORKERS = default_workers()
 
 
 def reads(base_url: str) -> dict[str, float]:
@@ -111,12 +116,12 @@ def measure_all(
         # articles in its relay thread (in-process mode) while wrk ran, and lost to the others.
         embed(primary.url, workdir / "embed.log")
         analyze(primary.url)
-        with gunicorn_server(primary.url, workers=2, env=QUIET) as direct:
+        with gunicorn_server(primary.url, workers=WORKERS, env=QUIET) as direct:
             rows.append(Topology("direct", measure(direct.base_url, seconds, workdir)))
             say(f"  direct: {rows[-1].result.rps:.0f} req/s")
         with PrivateCluster.replica_of(primary, free_port()) as replica:
             env = {**QUIET, "DATABASE_REPLICA_URLS": replica.url}
-            with gunicorn_server(primary.url, workers=2, env=env) as routed:
+            with gunicorn_server(primary.url, workers=WORKERS, env=env) as routed:
                 measure(routed.base_url, 2, workdir)  # every worker's monitor has polled
                 before = reads(routed.base_url)
                 result = measure(routed.base_url, seconds, workdir)
@@ -136,7 +141,7 @@ def measure_all(
             with (
                 pgbouncer(primary, free_port(), pool_mode=mode, pool_size=size) as bouncer,
                 _environment(behind),  # for the migration gunicorn_server runs in-process
-                gunicorn_server(bouncer.url, workers=2, env={**QUIET, **behind}) as pooled,
+                gunicorn_server(bouncer.url, workers=WORKERS, env={**QUIET, **behind}) as pooled,
             ):
                 rows.append(Topology(name, measure(pooled.base_url, seconds, workdir)))
                 say(f"  {name}: {rows[-1].result.rps:.0f} req/s")
@@ -145,7 +150,7 @@ def measure_all(
 
 def table(rows: list[Topology]) -> str:
     lines = [
-        f"anonymous {LIST}, 2 workers, wrk {wrk.THREADS} threads x {wrk.CONNECTIONS} conns",
+        f"anonymous {LIST}, {WORKERS} workers, wrk {wrk.THREADS} threads x {wrk.CONNECTIONS} conns",
         f"{'topology':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}",
     ]
     for row in rows:

@@ -26,7 +26,8 @@ def _log_format_for(values: dict[str, Any]) -> LogFormat:
     return "text" if values.get("app_env", "development") == "development" else "json"
 
 
-def _default_workers() -> int:
+def default_workers() -> int:
+    """`WEB_CONCURRENCY` unset: two sync workers per core (each waits out its statements), at most 8."""
     return min((os.cpu_count() or 1) * 2, 8)
 
 
@@ -54,7 +55,7 @@ class ServerSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     # e.g. `unix:/run/conduit/gunicorn.sock` (what `make serve-proxy` uses); wins over HOST/PORT
     gunicorn_bind: str | None = None
-    web_concurrency: int = Field(default_factory=_default_workers, ge=1)
+    web_concurrency: int = Field(default_factory=default_workers, ge=1)
     gunicorn_threads: int = Field(default=1, ge=1)
     # A request is cut off after this; PostgreSQL's statement_timeout (db/session.py) is lower.
     gunicorn_timeout: int = Field(default=30, ge=1)
