@@ -392,8 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         with progress.phase(f"topologies: the anonymous list ({duration}s each)"):
             patience = 0 if args.quick else 10
             idle["topologies"] = round(servers.settled_idle_cpu(BUSY_BELOW, patience), 2)
-            authors, articles = (1, 5) if args.quick else (5, 40)
-            measured_topologies = topologies.measure_all(duration, authors, articles, progress.say)
+            measured_topologies = topologies.measure_all(duration, size, progress.say)
 
     print()
     print(report.table(results, ceilings, cached, measured_topologies))

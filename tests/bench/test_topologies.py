@@ -29,7 +29,7 @@ def test_three_topologies_measured_without_an_error() -> None:
         unavailable(reason)
     if not wrk.available():
         unavailable("wrk not found (apt install wrk)")
-    command = ["-m", "bench.topologies", "--seconds", "1", "--authors", "1", "--articles", "5"]
+    command = ["-m", "bench.topologies", "--seconds", "1", "--quick"]
     done = subprocess.run(
         [sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
