@@ -22,15 +22,10 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture(scope="module")
-def database_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """PostgreSQL only: SQLite has no functions, and plans nothing ahead."""
-    with postgres_server.database(migrate=True) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[Flask]:
-    with built_app(database_url) as application:
+def app(postgres_server: PostgresServer) -> Iterator[Flask]:
+    """PostgreSQL only (SQLite has no functions, and plans nothing ahead), on a database of
+    its own, as tests/db/test_concurrency.py's."""
+    with postgres_server.database(migrate=True) as url, built_app(url) as application:
         yield application
 
 
